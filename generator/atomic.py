@@ -1,0 +1,67 @@
+"""The one atomic file writer: readers see the old file or the new one, never a part of one."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+from .errors import OutputError, Problem
+
+PUBLIC_FILE, PRIVATE_FILE = 0o644, 0o600
+PUBLIC_DIR, PRIVATE_DIR = 0o755, 0o700
+
+
+def make_dir(path: Path, *, private: bool = False) -> None:
+    """Create `path` (and its parents); a private folder is made, or kept, owner-only."""
+    try:
+        path.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR if private else PUBLIC_DIR)
+        if private and path.stat().st_mode & 0o077:
+            path.chmod(PRIVATE_DIR)
+    except OSError as error:
+        message = f"cannot create the folder: {error.strerror}"
+        raise OutputError([Problem(str(path), message)]) from None
+
+
+def write_atomic(path: Path, data: bytes, *, private: bool = False) -> None:
+    """Write `data` to `path` through a synced temporary file in the same folder, then rename."""
+    make_dir(path.parent, private=private)
+    temp = None
+    try:
+        fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temp, PRIVATE_FILE if private else PUBLIC_FILE)
+        os.replace(temp, path)
+        temp = None
+        _sync_dir(path.parent)
+    except OSError as error:
+        raise OutputError([Problem(str(path), f"cannot be written: {error.strerror}; "
+                                              "the previous version is kept")]) from None
+    finally:
+        if temp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
+
+
+def write_if_changed(path: Path, data: bytes, *, private: bool = False) -> bool:
+    """Write `data` unless `path` already holds exactly these bytes; say whether it wrote."""
+    try:
+        if path.stat().st_size == len(data) and path.read_bytes() == data:
+            return False
+    except OSError:
+        pass
+    write_atomic(path, data, private=private)
+    return True
+
+
+def _sync_dir(path: Path) -> None:
+    # The rename is durable only once the folder entry itself reaches the disk.
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

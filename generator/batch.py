@@ -1,0 +1,209 @@
+"""The one batch runner: many independent items, a process pool, per-item errors.
+
+Handouts and plans are rendered through `run_batch`. Every item succeeds or fails on its own;
+a failure is one line naming the item, and the others are still produced. Workers are
+separate processes (WeasyPrint uses one core per document and is not safe to fork after
+import), each prepared once by `setup` and recycled after `max_tasks_per_child` items to
+bound memory. The runner never prints: it reports to a `Reporter` that the caller chooses.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Generic, Protocol, TypeVar
+
+from .errors import R2RError
+
+P = TypeVar("P")
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Task(Generic[P]):
+    """One item of a batch: a name for messages and the payload its worker needs."""
+
+    name: str
+    payload: P
+
+
+@dataclass(frozen=True)
+class Done:
+    """What became of one task: its value, or the one-line reason it failed."""
+
+    name: str
+    value: Any = None
+    error: str | None = None
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass(frozen=True)
+class Setup:
+    """A function each worker process runs once before its first task (and its arguments)."""
+
+    function: Callable[..., None]
+    args: tuple[Any, ...] = ()
+
+
+@dataclass
+class BatchReport:
+    """Every task's outcome, in the order the tasks were given."""
+
+    done: list[Done] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[Done]:
+        return [d for d in self.done if not d.ok]
+
+    @property
+    def succeeded(self) -> list[Done]:
+        return [d for d in self.done if d.ok]
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.failed else 0
+
+
+class Reporter(Protocol):
+    """Receives progress; the CLI draws a bar, tests and libraries pass `SilentReporter`."""
+
+    def start(self, label: str, total: int) -> None: ...
+    def advance(self, done: Done) -> None: ...
+    def finish(self) -> None: ...
+
+
+class SilentReporter:
+    """A reporter that reports nothing."""
+
+    def start(self, label: str, total: int) -> None:
+        pass
+
+    def advance(self, done: Done) -> None:
+        pass
+
+    def finish(self) -> None:
+        pass
+
+
+def default_jobs() -> int:
+    """The number of CPUs this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def run_batch(tasks: Sequence[Task[P]], work: Callable[[P], Any], *, label: str,
+              jobs: int | None = None, setup: Setup | None = None,
+              reporter: Reporter | None = None, max_tasks_per_child: int = 200) -> BatchReport:
+    """Run `work(task.payload)` for every task and report each outcome; never raise for one.
+
+    `work` and `setup.function` must be importable module-level functions. With one job
+    (or one task) everything runs in this process, through the same code path.
+    """
+    reporter = reporter or SilentReporter()
+    if not tasks:
+        return BatchReport()
+    workers = max(1, min(jobs or default_jobs(), len(tasks)))
+    reporter.start(label, len(tasks))
+    try:
+        if workers == 1:
+            outcomes = dict(_run_here(tasks, work, setup, reporter))
+        else:
+            outcomes = dict(_run_pool(tasks, work, setup, reporter, workers, max_tasks_per_child))
+    finally:
+        reporter.finish()
+    report = BatchReport([outcomes[i] for i in range(len(tasks))])
+    for done in report.done:
+        for warning in done.warnings:
+            log.warning("%s: %s", done.name, warning)
+    return report
+
+
+def _run_here(tasks: Sequence[Task[P]], work: Callable[[P], Any], setup: Setup | None,
+              reporter: Reporter) -> Iterator[tuple[int, Done]]:
+    if setup is not None:
+        setup.function(*setup.args)
+    for index, task in enumerate(tasks):
+        done = attempt(work, task)
+        reporter.advance(done)
+        yield index, done
+
+
+def _run_pool(tasks: Sequence[Task[P]], work: Callable[[P], Any], setup: Setup | None,
+              reporter: Reporter, workers: int, max_tasks: int) -> Iterator[tuple[int, Done]]:
+    context = multiprocessing.get_context("forkserver" if os.name == "posix" else "spawn")
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, max_tasks_per_child=max_tasks,
+        initializer=setup.function if setup else None, initargs=setup.args if setup else (),
+    ) as pool:
+        futures: dict[Future[Done], int] = {
+            pool.submit(attempt, work, task): i for i, task in enumerate(tasks)
+        }
+        try:
+            pending = set(futures)
+            while pending:
+                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    done = _collect(future, tasks[futures[future]])
+                    reporter.advance(done)
+                    yield futures[future], done
+        except BaseException:
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+
+
+def _collect(future: Future[Done], task: Task[Any]) -> Done:
+    try:
+        return future.result()
+    except BrokenProcessPool:
+        return Done(task.name, error="the worker process stopped unexpectedly "
+                                     "(out of memory, or killed); run the command again")
+
+
+def attempt(work: Callable[[P], Any], task: Task[P]) -> Done:
+    """Run one task, turning any exception into a one-line error and capturing warnings."""
+    with _captured_warnings() as warnings:
+        try:
+            value = work(task.payload)
+        except R2RError as error:
+            message = error.format().replace("\n", "; ")
+            return Done(task.name, error=message, warnings=tuple(warnings))
+        except Exception as error:  # one bad item must never stop the batch
+            log.debug("%s failed", task.name, exc_info=True)
+            message = f"unexpected {type(error).__name__}: {error}"
+            return Done(task.name, error=message, warnings=tuple(warnings))
+    return Done(task.name, value=value, warnings=tuple(warnings))
+
+
+class _ListHandler(logging.Handler):
+    def __init__(self, sink: list[str]) -> None:
+        super().__init__(logging.WARNING)
+        self.sink = sink
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.sink.append(record.getMessage().strip().splitlines()[0])
+
+
+@contextmanager
+def _captured_warnings() -> Iterator[list[str]]:
+    # Warnings raised while working on a task (WeasyPrint's among them) travel back with the
+    # task's outcome, so that the parent can log them under the task's name.
+    sink: list[str] = []
+    root = logging.getLogger()
+    saved = root.handlers[:]
+    root.handlers = [_ListHandler(sink)]
+    try:
+        yield sink
+    finally:
+        root.handlers = saved

@@ -1,0 +1,121 @@
+"""The library: every input of a build, read and validated before anything is written."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from .content import Page, load_pages
+from .errors import ContentError, Problem
+from .injuries import InjurySite, load_injury_sites
+from .markup import CALLOUTS, MarkdownPipeline
+from .project import Project
+from .protocols import Protocol, load_protocols, protocol_for_tier
+from .settings import Settings, load_settings
+from .strings import load_strings
+
+
+@dataclass(frozen=True)
+class Library:
+    """Settings, interface text, pages, protocols and injury sites of one project, all valid."""
+
+    project: Project
+    settings: Settings
+    strings: Mapping[str, Any]
+    pages: tuple[Page, ...]
+    protocols: Mapping[str, Protocol]
+    injury_sites: Mapping[str, InjurySite]
+
+    def page(self, slug: str) -> Page | None:
+        """The page called `slug`, if there is one."""
+        return next((p for p in self.pages if p.slug == slug), None)
+
+    def protocol_for_site(self, site: str) -> Protocol | None:
+        """The protocol an injury at `site` uses when the plan says `protocol: auto`."""
+        injury = self.injury_sites.get(site)
+        return protocol_for_tier(self.protocols, injury.tier) if injury else None
+
+    @property
+    def handout_pages(self) -> tuple[Page, ...]:
+        """The pages that have a printable handout, in reading order."""
+        return tuple(p for p in self.pages if p.meta.handout)
+
+
+def load_library(project: Project) -> Library:
+    """Read settings, interface text, pages, protocols and injury sites; validate them together.
+
+    Settings problems raise `SettingsError`. Content problems raise `ContentError` listing
+    every problem of every page, protocol and site at once. (Broken internal links are not
+    errors: see `broken_links`.)
+    """
+    settings = load_settings(project)
+    strings = load_strings(project.templates_dir, settings.site.language)
+    pipeline = MarkdownPipeline(project.content_dir, markup_labels(strings))
+    problems: list[Problem] = []
+    no_pages: tuple[Page, ...] = ()
+    no_protocols: dict[str, Protocol] = {}
+    no_sites: dict[str, InjurySite] = {}
+    pages = _gather(problems, lambda: tuple(load_pages(project.content_dir, pipeline)), no_pages)
+    protocols = _gather(problems, lambda: load_protocols(project.content_dir / "protocols"),
+                        no_protocols)
+    sites = _gather(problems, lambda: load_injury_sites(project.content_dir / "injury-sites.yaml"),
+                    no_sites)
+    if not pages and not problems:
+        problems.append(Problem("content/", "has no pages: add a Markdown file (*.md)"))
+    problems += _embed_problems(pages, protocols) + _tier_problems(protocols, sites)
+    if problems:
+        raise ContentError(problems)
+    return Library(project, settings, strings, pages, protocols, sites)
+
+
+T = TypeVar("T")
+
+
+def _gather(problems: list[Problem], load: Callable[[], T], empty: T) -> T:
+    try:
+        return load()
+    except ContentError as error:
+        problems.extend(error.problems)
+        return empty
+
+
+def _embed_problems(pages: Sequence[Page], protocols: Mapping[str, Protocol]) -> list[Problem]:
+    return [Problem(page.path, f"shows [[protocol:{name}]], but there is no "
+                               f"content/protocols/{name}.yaml")
+            for page in pages for embed in page.body.embeds
+            for name in [embed.partition(":")[2]] if name not in protocols]
+
+
+def _tier_problems(protocols: Mapping[str, Protocol],
+                   sites: Mapping[str, InjurySite]) -> list[Problem]:
+    problems = []
+    for tier in sorted({site.tier for site in sites.values()}):
+        claiming = [p.name for p in protocols.values() if p.tier == tier]
+        if len(claiming) != 1:
+            found = ", ".join(claiming) or "none"
+            problems.append(Problem("content/protocols/", f"exactly one protocol must say "
+                                    f"'tier: {tier}' (for the {tier}-risk sites); found: {found}"))
+    return problems
+
+
+def markup_labels(strings: Mapping[str, Any]) -> dict[str, str]:
+    """The interface text the Markdown pipeline writes into pages."""
+    content = strings["content"]
+    return {key: str(content[key]) for key in ("sources", "backlink", *CALLOUTS)}
+
+
+def broken_links(pages: Sequence[Page]) -> Iterator[Problem]:
+    """Internal links to a page or an anchor that does not exist."""
+    anchors = {p.url: p.body.anchors for p in pages}
+    anchors["index.html"] = frozenset()
+    for page in pages:
+        for link in page.body.links:
+            target, _, fragment = link.partition("#")
+            target = target or page.url
+            if target not in anchors:
+                yield Problem(page.path, f"links to '{link}', but there is no page "
+                                         f"'{target.removesuffix('.html')}.md'")
+            elif fragment and fragment not in anchors[target]:
+                yield Problem(page.path, f"links to '{link}', but that page has no "
+                                         f"section '#{fragment}'")

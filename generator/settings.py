@@ -1,0 +1,126 @@
+"""The clinic's settings (`site.toml`): a typed schema, validated as a whole before any output."""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from . import checks
+from .errors import Problem, SettingsError
+from .project import SETTINGS_FILE, Project
+from .schema import Invalid, load, spec
+
+LOGO_TYPES = (".svg", ".png", ".jpg", ".jpeg", ".webp")
+
+
+@dataclass(frozen=True)
+class Clinic:
+    """Who publishes the program: shown on every page, handout and plan."""
+
+    name: str = spec(doc="The clinic's name.", check=checks.one_line)
+    phone: str = spec(doc="The number patients call with questions or red flags.",
+                      check=checks.one_line)
+    email: str = spec(doc="The clinic's public email address.", check=checks.email)
+    address: str = spec("", doc="The clinic's postal address, on one line.", check=checks.one_line)
+    website: str = spec("", doc="The clinic's own website.", check=checks.web_address)
+    logo: str = spec("templates/static/img/logo.svg",
+                     doc="A picture file inside the project (SVG, PNG, JPEG or WebP).")
+
+
+@dataclass(frozen=True)
+class Brand:
+    """The clinic's colours."""
+
+    primary: str = spec("#0b5f73", doc="Header and link colour; must read well on white.",
+                        check=checks.hex_colour)
+    accent: str = spec("#a34a0f", doc="Highlights and the keyboard focus ring.",
+                       check=checks.hex_colour)
+
+    def check(self) -> Iterator[Problem]:
+        """Colours must keep text readable (WCAG 2.2 AA)."""
+        for key, colour, needed in (("primary", self.primary, 4.5), ("accent", self.accent, 3.0)):
+            ratio = checks.contrast_ratio(colour, "#ffffff")
+            if ratio < needed:
+                yield Problem(key, f"{colour} is too light to read on white (contrast "
+                                   f"{ratio:.1f}:1, needs {needed}:1); choose a darker colour")
+
+
+@dataclass(frozen=True)
+class SiteOptions:
+    """The public website."""
+
+    title: str = spec(doc="The program's title, on the home page and the booklet cover.",
+                      check=checks.one_line)
+    base_url: str = spec(doc="The address the site is published at, like https://clinic.example/run/.",
+                         check=checks.web_address)
+    language: str = spec("en", doc="The language of the site and its handouts.",
+                         check=checks.language)
+    description: str = spec("", doc="One sentence for search engines and link previews.",
+                            check=checks.one_line)
+
+
+@dataclass(frozen=True)
+class PdfOptions:
+    """Printed handouts and plans."""
+
+    page_size: Literal["A4", "Letter"] = spec("A4", doc="Paper size: A4 or Letter.")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything in `site.toml`."""
+
+    clinic: Clinic = spec(doc="The clinic.")
+    site: SiteOptions = spec(doc="The website.")
+    brand: Brand = spec(Brand(), doc="The clinic's colours.")
+    pdf: PdfOptions = spec(PdfOptions(), doc="Printed documents.")
+
+    def logo_path(self, project: Project) -> Path:
+        """The logo file, as an absolute path inside the project."""
+        return (project.root / self.clinic.logo).resolve()
+
+
+def load_settings(project: Project) -> Settings:
+    """Read and validate `site.toml`; raise `SettingsError` listing every problem."""
+    path = project.settings_file
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        hint = "run r2r in the project folder or pass --project DIR"
+        message = f"not found in {project.root} ({hint})"
+        raise SettingsError([Problem(SETTINGS_FILE, message)]) from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise SettingsError([Problem(SETTINGS_FILE, f"cannot be read: {error}")]) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise SettingsError([Problem(SETTINGS_FILE, f"not valid TOML: {error}")]) from None
+    try:
+        settings = load(Settings, data)
+    except Invalid as invalid:
+        raise SettingsError(p.within(SETTINGS_FILE) for p in invalid.problems) from None
+    problems = [p.within(SETTINGS_FILE) for p in _file_problems(settings, project)]
+    if problems:
+        raise SettingsError(problems)
+    site = dataclasses.replace(settings.site, base_url=settings.site.base_url.rstrip("/") + "/")
+    return dataclasses.replace(settings, site=site)
+
+
+def _file_problems(settings: Settings, project: Project) -> Iterator[Problem]:
+    logo = settings.logo_path(project)
+    if not logo.is_relative_to(project.root):
+        yield Problem("clinic.logo",
+                      f"must be a file inside the project folder (got {settings.clinic.logo!r})")
+    elif not logo.is_file():
+        yield Problem("clinic.logo", f"no such file: {settings.clinic.logo}")
+    elif logo.suffix.lower() not in LOGO_TYPES:
+        yield Problem("clinic.logo", "must be an SVG, PNG, JPEG or WebP picture")
+    strings = project.templates_dir / "strings" / f"{settings.site.language}.yaml"
+    if not strings.is_file():
+        language = settings.site.language
+        yield Problem("site.language", f"no interface text for {language!r} "
+                                       f"(templates/strings/{language}.yaml is missing)")

@@ -1,0 +1,78 @@
+"""The batch runner: one failure never stops the others, in this process or in a pool."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import pytest
+
+from generator.batch import Done, Setup, Task, run_batch
+from generator.errors import RecordError
+
+_prefix = ""
+
+
+def prepare(prefix: str) -> None:
+    global _prefix
+    _prefix = prefix
+
+
+def work(value: int) -> str:
+    if value == 3:
+        raise RecordError(["three is refused"])
+    if value == 4:
+        raise ValueError("four is broken")
+    if value == 5:
+        logging.getLogger("weasyprint").warning("Ignored `display: grid`\nsecond line")
+    return f"{_prefix}{value}:{os.getpid()}"
+
+
+def die(value: int) -> None:
+    os._exit(1)
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.events: list[object] = []
+
+    def start(self, label: str, total: int) -> None:
+        self.events.append((label, total))
+
+    def advance(self, done: Done) -> None:
+        self.events.append(done.name)
+
+    def finish(self) -> None:
+        self.events.append("finish")
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_each_item_succeeds_or_fails_on_its_own(jobs, caplog):
+    tasks = [Task(f"item {i}", i) for i in range(1, 7)]
+    recorder = Recorder()
+    report = run_batch(tasks, work, label="items", jobs=jobs, setup=Setup(prepare, ("n",)),
+                       reporter=recorder)
+    assert [d.name for d in report.done] == [t.name for t in tasks]
+    assert [d.value.split(":")[0] for d in report.succeeded] == ["n1", "n2", "n5", "n6"]
+    assert [(d.name, d.error) for d in report.failed] == [
+        ("item 3", "three is refused"), ("item 4", "unexpected ValueError: four is broken")]
+    assert report.exit_code == 1
+    assert recorder.events[0] == ("items", 6) and recorder.events[-1] == "finish"
+    assert sorted(recorder.events[1:-1]) == sorted(t.name for t in tasks)
+    assert "item 5: Ignored `display: grid`" in [r.getMessage() for r in caplog.records]
+
+
+def test_a_pool_really_uses_other_processes():
+    report = run_batch([Task(str(i), i) for i in (1, 2)], work, label="x", jobs=2,
+                       setup=Setup(prepare, ("",)))
+    assert {int(d.value.split(":")[1]) for d in report.done}.isdisjoint({os.getpid()})
+
+
+def test_a_dead_worker_fails_its_items_and_the_batch_returns():
+    report = run_batch([Task(str(i), i) for i in range(3)], die, label="x", jobs=2)
+    assert report.exit_code == 1
+    assert all("worker process stopped unexpectedly" in d.error for d in report.failed)
+
+
+def test_an_empty_batch_does_nothing():
+    assert run_batch([], work, label="none").done == []

@@ -1,0 +1,89 @@
+"""Atomic writes and the output tree: unchanged bytes are not rewritten, stale outputs removed."""
+
+from __future__ import annotations
+
+import os
+import stat
+
+import pytest
+
+from generator.atomic import write_atomic, write_if_changed
+from generator.errors import OutputError
+from generator.outputs import OutputTree, sha256
+
+
+def test_atomic_write_replaces_whole_files_and_leaves_no_temporary(tmp_path):
+    target = tmp_path / "a" / "b.txt"
+    write_atomic(target, b"one")
+    write_atomic(target, b"two")
+    assert target.read_bytes() == b"two"
+    assert [p.name for p in target.parent.iterdir()] == ["b.txt"]
+    assert stat.S_IMODE(target.stat().st_mode) == 0o644
+
+
+def test_private_files_and_folders_are_owner_only(tmp_path):
+    target = tmp_path / "plans" / "P1" / "plan.pdf"
+    write_atomic(target, b"%PDF", private=True)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert stat.S_IMODE(target.parent.stat().st_mode) == 0o700
+
+
+def test_write_if_changed_leaves_identical_files_alone(tmp_path):
+    target = tmp_path / "x.html"
+    assert write_if_changed(target, b"<p>x</p>")
+    before = target.stat().st_mtime_ns
+    assert not write_if_changed(target, b"<p>x</p>")
+    assert target.stat().st_mtime_ns == before
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write into read-only folders")
+def test_a_read_only_folder_is_an_error_and_the_old_file_stays(tmp_path):
+    target = tmp_path / "out" / "x.txt"
+    write_atomic(target, b"old")
+    target.parent.chmod(0o555)
+    try:
+        with pytest.raises(OutputError) as caught:
+            write_atomic(target, b"new")
+        assert "cannot be written: Permission denied; the previous version is kept" in str(caught.value)
+        assert target.read_bytes() == b"old"
+    finally:
+        target.parent.chmod(0o755)
+
+
+def test_a_write_error_keeps_the_previous_file(tmp_path, monkeypatch):
+    target = tmp_path / "x.txt"
+    write_atomic(target, b"good")
+
+    def full_disk(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full_disk)
+    with pytest.raises(OutputError) as caught:
+        write_atomic(target, b"bigger and newer")
+    assert "No space left on device" in str(caught.value)
+    assert target.read_bytes() == b"good"
+    assert [p.name for p in tmp_path.iterdir()] == ["x.txt"]
+
+
+def test_output_tree_skips_current_outputs_and_removes_stale_ones(tmp_path):
+    root, state = tmp_path / "site", tmp_path / "state.json"
+    tree = OutputTree(root, state)
+    tree.write("a.html", b"a")
+    tree.write("old/b.html", b"b")
+    tree.finish()
+
+    tree = OutputTree(root, state)
+    assert tree.current("a.html", sha256(b"a"))
+    tree.write("c.html", b"c")
+    assert tree.finish() == ["old/b.html"]
+    assert sorted(p.relative_to(root).as_posix() for p in root.rglob("*")) == ["a.html", "c.html"]
+
+
+def test_a_changed_or_damaged_output_is_not_current(tmp_path):
+    root, state = tmp_path / "site", tmp_path / "state.json"
+    tree = OutputTree(root, state)
+    tree.write("a.pdf", b"pdf-bytes", inputs="v1")
+    tree.finish()
+    assert not OutputTree(root, state).current("a.pdf", "v2")
+    (root / "a.pdf").write_bytes(b"truncated")
+    assert not OutputTree(root, state).current("a.pdf", "v1")

@@ -1,0 +1,194 @@
+"""Protocols and the injury catalogue as data: validated, and shown as tables on every output."""
+
+from __future__ import annotations
+
+import pytest
+
+from generator.errors import ContentError
+from generator.injuries import load_injury_sites
+from generator.library import load_library
+from generator.protocols import load_protocol, load_protocols
+from generator.wording import minutes_text, session_text
+
+from .conftest import REPO
+
+WORDS = {"seconds": "{n} sec", "minutes": "{n} min", "repeat": "{n} × ({parts})",
+         "recovery": "Recovery day", "activities": {"walk": "walk", "jog": "jog", "run": "run"}}
+
+
+def test_the_shipped_protocols_load():
+    protocols = load_protocols(REPO / "content" / "protocols")
+    assert sorted(protocols) == ["day-by-day", "high-risk", "low-risk"]
+    low, high, daily = protocols["low-risk"], protocols["high-risk"], protocols["day-by-day"]
+    assert [session_text(s, WORDS) for s in low.stages[:2]] == [
+        "4 × (run 30 sec, walk 4½ min)", "4 × (run 1 min, walk 4 min)"]
+    assert [s.minutes for s in low.stages] == [20.0] * 9 + [20.0, 25.0, 30.0]
+    assert {s.sessions for s in low.stages} == {2} and {s.sessions for s in high.stages} == {3}
+    assert [s.number for s in high.stages if s.gate] == [1, 6, 10]
+    assert high.stages[5].mostly_running and not high.stages[4].mostly_running
+    assert daily.rules.rest_days_between_runs == 0
+    assert [s.number for s in daily.stages if s.recovery] == [9, 13, 17, 21]
+    assert session_text(daily.stages[5], WORDS) == "Walk 15 min, jog 5 min, walk 10 min"
+
+
+def test_minutes_in_words():
+    assert [minutes_text(m, WORDS) for m in (0.5, 1, 4.5, 2.25, 20, 1.2)] == [
+        "30 sec", "1 min", "4½ min", "2¼ min", "20 min", "1.2 min"]
+
+
+def protocol_problems(tmp_path, text: str) -> list[str]:
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    with pytest.raises(ContentError) as caught:
+        load_protocol(path, "content/protocols/bad.yaml")
+    return [str(p) for p in caught.value.problems]
+
+
+def test_invalid_protocols_name_the_file_and_the_stage(tmp_path):
+    found = protocol_problems(tmp_path, """\
+title: Bad
+rules: {sessions_per_stage: 2, max_pain: 3}
+stages:
+  - {run: 1, walk: 4, repeats: 4}
+  - {}
+  - {run: -1, walk: 4}
+  - {run: 1, walk: 4, sprint: 2}
+  - {run: 1, segments: [{walk: 2}]}
+  - segments: [{walk: 2, run: 1}]
+""")
+    assert found == [
+        "content/protocols/bad.yaml: rules.max_pain: unknown key (expected one of: sessions_per_stage, rest_days_between_runs, missed_days, days_per_stage_dropped, traffic_light)",
+        "content/protocols/bad.yaml: stages[2]: is empty: give run/walk/jog minutes, segments, or recovery: true",
+        "content/protocols/bad.yaml: stages[3].run: must be more than 0 minutes",
+        "content/protocols/bad.yaml: stages[4].sprint: unknown key (expected one of: run, walk, jog, repeats, segments, recovery, sessions, gate, surface, note)",
+        "content/protocols/bad.yaml: stages[5]: give either run/walk/jog minutes or segments, not both",
+        "content/protocols/bad.yaml: stages[6].segments[1]: a segment needs exactly one of walk, jog or run, with its minutes",
+    ]
+
+
+def test_empty_and_contradictory_protocols(tmp_path):
+    assert protocol_problems(tmp_path, "title: Empty\nstages: []\n") == [
+        "content/protocols/bad.yaml: stages: has no stages"]
+    assert protocol_problems(tmp_path, """\
+title: Odd
+rules: {traffic_light: {amber_pain_up_to: 3, red_pain_from: 6, amber_rest_days: [2, 1]}}
+stages: [{walk: 10}]
+""") == [
+        "content/protocols/bad.yaml: rules.traffic_light.red_pain_from: must be amber_pain_up_to + 1 (4), or some pain scores would be neither amber nor red",
+        "content/protocols/bad.yaml: rules.traffic_light.amber_rest_days: must be [fewest, most] days, like [1, 2]",
+    ]
+    assert protocol_problems(tmp_path, "title: Rest\nstages: [{recovery: true}, {walk: 10}]\n") == [
+        "content/protocols/bad.yaml: stages[1]: the first stage may not be a recovery day"]
+
+
+def test_every_injury_site_maps_to_a_tier_and_a_protocol(scratch):
+    library = load_library(scratch.project)
+    sites = load_injury_sites(REPO / "content" / "injury-sites.yaml")
+    assert len(sites) == 14
+    for key, site in sites.items():
+        protocol = library.protocol_for_site(key)
+        assert protocol is not None and protocol.tier == site.tier, key
+    assert library.protocol_for_site("femoral-neck").name == "high-risk"
+    assert library.protocol_for_site("posteromedial-tibia").name == "low-risk"
+    assert sites["navicular"].return_days == 127
+    assert library.protocol_for_site("knee") is None
+
+
+def test_two_protocols_claiming_a_tier_is_an_error(scratch):
+    high = (scratch.root / "content" / "protocols" / "high-risk.yaml").read_text()
+    scratch.write("content/protocols/also-high.yaml", high)
+    with pytest.raises(ContentError) as caught:
+        load_library(scratch.project)
+    assert [str(p) for p in caught.value.problems] == [
+        "content/protocols/: exactly one protocol must say 'tier: high' (for the high-risk sites); found: also-high, high-risk"]
+
+
+def test_an_unknown_protocol_in_a_page_is_an_error(scratch):
+    scratch.page("program", "---\ntitle: Program\n---\n[[protocol:low-rsk]]\n\n[[table:x]]\n")
+    with pytest.raises(ContentError) as caught:
+        load_library(scratch.project)
+    assert [str(p) for p in caught.value.problems] == [
+        "content/program.md: has an unknown block [[table:x]] (use protocol)"]
+    scratch.page("program", "---\ntitle: Program\n---\n[[protocol:low-rsk]]\n")
+    with pytest.raises(ContentError) as caught:
+        load_library(scratch.project)
+    assert [str(p) for p in caught.value.problems] == [
+        "content/program.md: shows [[protocol:low-rsk]], but there is no content/protocols/low-rsk.yaml"]
+
+
+def test_a_broken_catalogue_is_reported(scratch):
+    scratch.write("content/injury-sites.yaml", "Shin Bone:\n  name: x\n  medical_name: y\n  tier: medium\n")
+    with pytest.raises(ContentError) as caught:
+        load_library(scratch.project)
+    assert [str(p) for p in caught.value.problems] == [
+        "content/injury-sites.yaml: Shin Bone.tier: must be one of: low, high (got 'medium')"]
+
+
+PROGRAM = """\
+---
+title: The program
+order: 3
+---
+## Low-risk sites
+
+[[protocol:low-risk]]
+
+## High-risk sites
+
+[[protocol:high-risk]]
+"""
+
+
+def table_rows(html: str) -> list[list[str]]:
+    from html.parser import HTMLParser
+
+    class Rows(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.rows: list[list[str]] = []
+            self.cell: list[str] | None = None
+
+        def handle_starttag(self, tag, attrs):
+            if tag == "tr":
+                self.rows.append([])
+            elif tag in ("td", "th"):
+                self.cell = []
+
+        def handle_endtag(self, tag):
+            if tag in ("td", "th") and self.cell is not None:
+                self.rows[-1].append(" ".join("".join(self.cell).split()))
+                self.cell = None
+
+        def handle_data(self, data):
+            if self.cell is not None:
+                self.cell.append(data)
+
+    parser = Rows()
+    parser.feed(html)
+    return parser.rows
+
+
+@pytest.mark.slow
+def test_stage_tables_come_from_the_data_on_the_site_and_in_the_handout(scratch):
+    from .test_build import pdf_text
+
+    scratch.page("program", PROGRAM)
+    assert scratch.cli("build").exit_code == 0
+    rows = table_rows((scratch.site / "program.html").read_text())
+    assert rows[0] == ["Stage", "Session", "Total time", "Sessions", "Notes"]
+    assert rows[1] == ["1", "4 × (run 30 sec, walk 4½ min)", "20 min", "2", ""]
+    assert rows[12] == ["12", "Run 30 min", "30 min", "2", "Your clinician plans what comes next."]
+    assert rows[14] == ["1", "4 × (run 30 sec, walk 4½ min)", "20 min", "3", "Clinic review first: "
+                        "Scans show the bone has healed, and your clinician signs you off."]
+    text = pdf_text(scratch.site / "handouts" / "program.pdf")
+    assert "4 × (run 30 sec, walk 4½ min)" in text and "Clinic review first:" in text
+
+    # A clinic that edits a protocol changes every output on the next build.
+    low = scratch.root / "content" / "protocols" / "low-risk.yaml"
+    low.write_text(low.read_text().replace("{run: 0.5, walk: 4.5, repeats: 4}",
+                                           "{run: 0.5, walk: 2, repeats: 6}"))
+    assert scratch.cli("build").exit_code == 0
+    rows = table_rows((scratch.site / "program.html").read_text())
+    assert rows[1] == ["1", "6 × (run 30 sec, walk 2 min)", "15 min", "2", ""]
+    assert "6 × (run 30 sec, walk 2 min)" in pdf_text(scratch.site / "handouts" / "program.pdf")
+    assert "6 × (run 30 sec, walk 2 min)" in pdf_text(scratch.site / "handouts" / "booklet.pdf")

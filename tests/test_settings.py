@@ -1,0 +1,77 @@
+"""site.toml: a typed schema; every problem at once with its key; exit 2 and nothing written."""
+
+from __future__ import annotations
+
+import pytest
+
+from generator.errors import SettingsError
+from generator.settings import load_settings
+
+
+def settings_problems(scratch) -> list[str]:
+    with pytest.raises(SettingsError) as caught:
+        load_settings(scratch.project)
+    return [str(p) for p in caught.value.problems]
+
+
+def test_the_shipped_settings_load(scratch):
+    settings = load_settings(scratch.project)
+    assert settings.clinic.name == "Test Clinic & Physio"
+    assert settings.site.base_url == "https://test-clinic.example/run/"
+    assert settings.pdf.page_size == "A4"
+    assert settings.brand.primary == "#0b5f73"
+
+
+def test_every_problem_is_reported_with_its_key(scratch):
+    scratch.write("site.toml", """\
+        [clinic]
+        name = "A"
+        phone = 5550100
+        email = "nope"
+        logo = "../outside.svg"
+        colour = "red"
+
+        [site]
+        title = "T"
+        base_url = "ftp://x"
+        language = "xx"
+
+        [brand]
+        primary = "#ffff00"
+
+        [pdf]
+        page_size = "A5"
+        """)
+    assert settings_problems(scratch) == [
+        "site.toml: clinic.colour: unknown key (expected one of: name, phone, email, address, website, logo)",
+        "site.toml: clinic.phone: must be text, not 5550100 (put it in quotes)",
+        "site.toml: clinic.email: is not an email address like name@example.org (got 'nope')",
+        "site.toml: site.base_url: must be a web address starting with https:// (got 'ftp://x')",
+        "site.toml: brand.primary: #ffff00 is too light to read on white (contrast 1.1:1, needs 4.5:1); choose a darker colour",
+        "site.toml: pdf.page_size: must be one of: A4, Letter (got 'A5')",
+    ]
+
+
+def test_file_checks_follow_the_schema(scratch):
+    scratch.write("site.toml", (scratch.root / "site.toml").read_text()
+                  .replace('[site]', 'logo = "../outside.svg"\n\n[site]')
+                  .replace('language = "en"', 'language = "fr"'))
+    assert settings_problems(scratch) == [
+        "site.toml: clinic.logo: must be a file inside the project folder (got '../outside.svg')",
+        "site.toml: site.language: no interface text for 'fr' (templates/strings/fr.yaml is missing)",
+    ]
+
+
+def test_missing_and_malformed_files(scratch):
+    (scratch.root / "site.toml").write_text("[clinic\nname=1")
+    assert settings_problems(scratch)[0].startswith("site.toml: not valid TOML: ")
+    (scratch.root / "site.toml").unlink()
+    assert settings_problems(scratch)[0].startswith("site.toml: not found in ")
+
+
+def test_a_settings_error_exits_2_and_writes_nothing(scratch):
+    scratch.write("site.toml", "[clinic]\nname = 'x'\n")
+    result = scratch.cli("build")
+    assert result.exit_code == 2
+    assert "error: site.toml: clinic.phone: is required but missing" in result.output
+    assert not (scratch.root / "output").exists()
