@@ -15,8 +15,13 @@ DEB_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subse
 
 .PHONY: demo test test-fast bench lint clean distclean system-packages
 
+# The example patients' check-ins are dated around 23 November 2026: plans are made as of that
+# day, so the demo's plans read the same whenever it runs.
+DEMO_DATE := 2026-11-23
+
 demo: $(STAMP)
 	$(BIN)/r2r build
+	$(BIN)/r2r plans examples/patients --as-of $(DEMO_DATE)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n auto

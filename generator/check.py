@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from .content import Page
+from .errors import Problem, RecordError
 from .handouts import handout_documents, pdf_config
 from .library import Library, broken_links, load_library
 from .project import Project
@@ -37,18 +40,31 @@ class PageCheck:
 
 @dataclass
 class CheckReport:
-    """Every page's findings; warnings do not fail a check unless `--strict`."""
+    """Every page's findings, and the patient records' problems.
+
+    Warnings fail a check only under `--strict`; a bad patient record fails it (exit 1).
+    """
 
     pages: list[PageCheck]
-    exit_code: int = 0
+    patients: int = 0  # patient records checked
+    record_problems: list[Problem] = field(default_factory=list)
 
     @property
     def warnings(self) -> int:
         return sum(len(p.warnings) for p in self.pages)
 
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.record_problems else 0
 
-def check(project: Project, *, today: dt.date) -> CheckReport:
-    """Load and render everything in memory, then report on each page; write nothing."""
+
+def check(project: Project, *, today: dt.date, patients: Sequence[Path] = (),
+          as_of: dt.date | None = None) -> CheckReport:
+    """Load and render everything in memory, then report on each page; write nothing.
+
+    With `patients`, also validate those patient files (and that their plans can be
+    scheduled on `as_of`, default `today`).
+    """
     library = load_library(project)
     env = make_environment(library)
     render_site(library, env)
@@ -56,6 +72,8 @@ def check(project: Project, *, today: dt.date) -> CheckReport:
     pdf_config(library, env)
     report = CheckReport([check_page(page, today) for page in library.pages])
     _add_link_problems(library, report)
+    if patients:
+        report.patients, report.record_problems = check_patients(library, patients, as_of or today)
     for result in report.pages:
         for warning in result.warnings:
             log.warning("%s: %s", result.page.path, warning)
@@ -82,6 +100,23 @@ def check_page(page: Page, today: dt.date) -> PageCheck:
     elif reviewed > today:
         result.warnings.append(f"has a 'reviewed' date in the future ({reviewed})")
     return result
+
+
+def check_patients(library: Library, paths: Sequence[Path],
+                   as_of: dt.date) -> tuple[int, list[Problem]]:
+    """How many patient records there are, and every problem with them (none are written)."""
+    from .patient_files import read_patients
+    from .plans import schedule_for
+
+    records = read_patients(paths, protocols=library.protocols, sites=library.injury_sites,
+                            as_of=as_of)
+    problems = [p for record in records for p in record.problems]
+    for record in (r for r in records if r.ok):
+        try:
+            schedule_for(record, library, as_of)
+        except RecordError as error:
+            problems.extend(error.problems)
+    return len(records), problems
 
 
 def _add_link_problems(library: Library, report: CheckReport) -> None:

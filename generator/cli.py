@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import sys
 from collections.abc import Callable
@@ -111,24 +112,83 @@ def _build_command(name: str, help_text: str, *, site: bool, handouts: bool) -> 
             build_summary)
 
 
+def _as_of(value: str | None) -> dt.date:
+    if value is None:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter("must be a date written YYYY-MM-DD") from None
+
+
+AS_OF = click.option("--as-of", "as_of", metavar="DATE",
+                     help="The date the plan is made on, YYYY-MM-DD [default: today].")
+PATIENTS = click.argument("patients", nargs=-1, required=True,
+                          type=click.Path(path_type=Path))
+
+
 @main.command()
+@PATIENTS
+@AS_OF
 @run_options
-def check(options: RunOptions) -> None:
-    """Validate settings, content, protocols, links and readability; write nothing.
+def plans(options: RunOptions, patients: tuple[Path, ...], as_of: str | None) -> None:
+    """Make a dated plan (plan.pdf and plan.ics) for each patient, in OUT/plans/<id>/.
 
-    Prints each page's reading grade, source count and review date. Warnings (a grade above 8,
-    missing or uncited sources, a review older than a year, a broken link) fail the check only
-    with --strict.
+    PATIENTS are YAML patient files, folders of them, or CSV exports of a spreadsheet. Each
+    bad record is named (file, row, field) and the others are still made.
 
-    Exit status: 0 valid; 1 warnings under --strict; 2 settings or content error.
+    Exit status: 0 all plans made; 1 some records or plans failed (the others are written);
+    2 settings or content error (nothing is written).
     """
-    import datetime as dt
+    day = _as_of(as_of)
+    from .plans import build_plans
+    from .summaries import plans_summary
 
+    execute(options, lambda project, reporter: build_plans(
+        project, patients, as_of=day, jobs=options.jobs, reporter=reporter), plans_summary)
+
+
+@main.command("new-patient")
+@click.argument("patient_id", metavar="ID")
+@click.option("--folder", type=click.Path(file_okay=False, path_type=Path),
+              help="Where to write the file [default: PROJECT/patients].")
+@run_options
+def new_patient(options: RunOptions, patient_id: str, folder: Path | None) -> None:
+    """Write a commented patient file, ID.yaml, ready to fill in (never overwrites one).
+
+    Exit status: 0 written; 2 the id is not valid or the file exists.
+    """
+    from .new_patient import write_patient_file
+
+    def action(project: Any, reporter: Any) -> Any:
+        return write_patient_file(project, patient_id, folder or project.root / "patients")
+
+    execute(options, action, lambda written: [f"wrote {written.path}"])
+
+
+@main.command()
+@click.argument("patients", nargs=-1, type=click.Path(path_type=Path))
+@AS_OF
+@run_options
+def check(options: RunOptions, patients: tuple[Path, ...], as_of: str | None) -> None:
+    """Validate settings, content, protocols, links, readability and patient files.
+
+    Writes nothing. Prints each page's reading grade, source count and review date. Warnings
+    (a grade above 8, missing or uncited sources, a review older than a year, a broken link)
+    fail the check only with --strict. PATIENTS (files, folders or CSV exports) are checked
+    as `r2r plans` would read them, on the --as-of date.
+
+    Exit status: 0 valid; 1 a patient record is invalid, or warnings under --strict;
+    2 settings or content error.
+    """
     from .check import check as run_check
     from .summaries import check_summary
 
-    execute(options, lambda project, reporter: run_check(project, today=dt.date.today()),
-            check_summary, report_to_stdout=True)
+    today = dt.date.today()
+    day = _as_of(as_of)
+    execute(options, lambda project, reporter: run_check(
+        project, today=today, patients=patients, as_of=day), check_summary,
+        report_to_stdout=True)
 
 
 _EXIT = ("\n\nExit status: 0 done; 1 some handouts failed (named on stderr, the others are "

@@ -64,6 +64,9 @@ def load_library(project: Project) -> Library:
     if not pages and not problems:
         problems.append(Problem("content/", "has no pages: add a Markdown file (*.md)"))
     problems += _embed_problems(pages, protocols) + _tier_problems(protocols, sites)
+    slugs = {page.slug for page in pages}
+    problems += [Problem("site.toml", f"plans.topics: there is no page content/{slug}.md")
+                 for slug in settings.plans.topics if pages and slug not in slugs]
     if problems:
         raise ContentError(problems)
     return Library(project, settings, strings, pages, protocols, sites)

@@ -71,6 +71,14 @@ class PdfOptions:
 
 
 @dataclass(frozen=True)
+class PlanOptions:
+    """Personalised plans."""
+
+    topics: tuple[str, ...] = spec(
+        (), doc="Pages summarised on every plan, with a QR code to each (by file name).")
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything in `site.toml`."""
 
@@ -78,6 +86,7 @@ class Settings:
     site: SiteOptions = spec(doc="The website.")
     brand: Brand = spec(Brand(), doc="The clinic's colours.")
     pdf: PdfOptions = spec(PdfOptions(), doc="Printed documents.")
+    plans: PlanOptions = spec(PlanOptions(), doc="Personalised plans.")
 
     def logo_path(self, project: Project) -> Path:
         """The logo file, as an absolute path inside the project."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from .batch import BatchReport
 from .build import BuildReport
 from .check import CheckReport
+from .plans import PlansReport
 
 
 def batch_lines(label: str, report: BatchReport) -> list[str]:
@@ -24,7 +25,23 @@ def check_summary(report: CheckReport) -> list[str]:
         reviewed = meta.reviewed.isoformat() if meta.reviewed else "-"
         lines.append(f"{result.page.path:{width}}  {result.grade:5.1f}  {len(meta.sources):7}  "
                      f"{reviewed:10}  {len(result.warnings):8}")
+    lines += [f"error: {problem}" for problem in report.record_problems]
     lines.append(f"check: {len(report.pages)} pages, {report.warnings} warning(s)")
+    if report.patients:
+        lines.append(f"check: {report.patients} patient record(s), "
+                     f"{len(report.record_problems)} problem(s)")
+    return lines
+
+
+def plans_summary(report: PlansReport) -> list[str]:
+    """What `r2r plans` did: an error line per failed record or plan, then counts."""
+    lines = [f"error: {where}: {message}" for where, message in report.failed]
+    lines += [f"error: {done.name}: {done.error}" for done in report.batch.failed]
+    failed = {d.name for d in report.batch.failed}
+    made = len(report.drafts) - len(failed)
+    lines.append(f"plans: {made} made ({len(report.batch.succeeded)} rendered, "
+                 f"{made - len(report.batch.succeeded)} unchanged), "
+                 f"{len(report.failed) + len(failed)} failed")
     return lines
 
 

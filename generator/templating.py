@@ -41,6 +41,7 @@ def make_environment(library: Library) -> jinja2.Environment:
         session=_in_language(lambda stage, t: session_text(stage, t["protocol"])),
         minutes=_in_language(lambda value, t: minutes_text(value, t["protocol"])),
         date=_in_language(format_date),
+        day=_in_language(format_day),
         with_embeds=with_embeds,
         css_content=css_content,
         tel=tel_uri,
@@ -86,6 +87,13 @@ def format_date(value: dt.date, strings: Mapping[str, Any]) -> str:
     """A date in the site's language, e.g. "24 November 2026"."""
     month = strings["months"][value.month - 1]
     return str(strings["date_format"]).format(day=value.day, month=month, year=value.year)
+
+
+def format_day(value: dt.date, strings: Mapping[str, Any]) -> str:
+    """A day in a calendar, e.g. "Tue 24 Nov"."""
+    return str(strings["short_date_format"]).format(
+        weekday=strings["weekdays_short"][value.weekday()], day=value.day,
+        month=strings["months_short"][value.month - 1])
 
 
 def css_content(template: object) -> str:

@@ -30,6 +30,9 @@ language = "en"
 
 [pdf]
 page_size = "A4"
+
+[plans]
+topics = ["basics"]
 """
 
 BASICS = """\

@@ -1,0 +1,205 @@
+"""`r2r plans`: PDFs and calendars read back, errors per record, privacy and permissions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import stat
+from pathlib import Path
+
+import icalendar
+import pypdf
+import pytest
+
+from generator.library import load_library
+from generator.patient_files import read_patients
+from generator.plans import schedule_for
+from generator.project import Project
+
+from .conftest import REPO
+
+pytestmark = pytest.mark.slow
+
+AS_OF = "2026-11-23"
+EXAMPLES = REPO / "examples" / "patients"
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """The shipped project with its example patients, built once for this module."""
+    root = tmp_path_factory.mktemp("demo")
+    for name in ("content", "templates", "examples"):
+        shutil.copytree(REPO / name, root / name)
+    shutil.copy(REPO / "site.toml", root / "site.toml")
+    from click.testing import CliRunner
+
+    from generator.cli import main
+
+    runner = CliRunner()
+    built = runner.invoke(main, ["--project", str(root), "build", "--jobs", "2"])
+    made = runner.invoke(main, ["--project", str(root), "plans", str(root / "examples" / "patients"),
+                                "--as-of", AS_OF, "--jobs", "2"])
+    return root, built, made
+
+
+def pdf_text(path: Path) -> str:
+    return " ".join(" ".join(page.extract_text().split()) for page in pypdf.PdfReader(path).pages)
+
+
+def schedules(root: Path):
+    library = load_library(Project.at(root))
+    records = read_patients([root / "examples" / "patients"], protocols=library.protocols,
+                            sites=library.injury_sites, as_of=dt.date.fromisoformat(AS_OF))
+    return {r.patient.id: (r.patient, schedule_for(r, library, dt.date.fromisoformat(AS_OF)))
+            for r in records}
+
+
+def test_every_example_patient_gets_a_pdf_and_a_calendar(demo):
+    root, built, made = demo
+    assert built.exit_code == 0, built.output
+    assert made.exit_code == 0, made.output
+    assert "plans: 8 made (8 rendered, 0 unchanged), 0 failed" in made.output
+    plans = root / "output" / "plans"
+    assert sorted(p.name for p in plans.iterdir()) == [
+        "P1001", "P1002", "P1003", "P1004", "P1005", "P2001", "P2002", "P2003"]
+    assert stat.S_IMODE(plans.stat().st_mode) == 0o700
+    for folder in plans.iterdir():
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+        assert sorted(p.name for p in folder.iterdir()) == ["plan.ics", "plan.pdf"]
+        assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in folder.iterdir())
+
+
+def test_the_pdf_names_the_patient_the_dates_and_the_sessions(demo):
+    root, _, _ = demo
+    _patient, schedule = schedules(root)["P1001"]
+    text = pdf_text(root / "output" / "plans" / "P1001" / "plan.pdf")
+    assert "Your return-to-running plan" in text and "For Maya" in text
+    assert "Your injury: the inner edge of the shin bone, left side (posteromedial tibia)" in text
+    assert "You start on 24 November 2026." in text and "made on 23 November 2026" in text
+    assert "Your clinician: Sam Lee" in text
+    for item in schedule.sessions:
+        assert f"{item.date:%a} {item.date.day} {item.date:%b}" in text
+    assert "4 × (run 30 sec, walk 4½ min)" in text and "Run 30 min" in text
+    assert "Call the clinic on +1 555 0100 the same day if you notice" in text
+    assert "Keep your bones strong" in text and "Strength training for bone" in text
+    assert "Keep up your calf raises" in text  # the clinician's notes
+    assert "This is education. It supports, but does not replace" in text
+
+
+def test_a_paused_plan_says_so_and_plans_nothing(demo):
+    root, _, _ = demo
+    text = pdf_text(root / "output" / "plans" / "P1003" / "plan.pdf")
+    assert "Your plan is paused" in text
+    assert "You logged a red day on 18 November 2026. Stop running, and call the clinic" in text
+    assert "On 4 November 2026 you had an amber day, so you went back to stage 2." in text
+    calendar = icalendar.Calendar.from_ical((root / "output/plans/P1003/plan.ics").read_bytes())
+    assert list(calendar.walk("VEVENT")) == []
+
+
+def test_high_risk_plans_show_the_readiness_gates_and_the_clinic_reviews(demo):
+    root, _, _ = demo
+    text = pdf_text(root / "output" / "plans" / "P1002" / "plan.pdf")
+    assert "Your injury is at a high-risk site: scans must show that the bone has healed" in text
+    assert "Stage 6: Before more running than walking." in text
+    assert "Clinic review before stage 6. Call +1 555 0100 to book it." in text
+
+
+def test_the_calendar_matches_the_schedule(demo):
+    root, _, _ = demo
+    for patient_id, (patient, schedule) in schedules(root).items():
+        raw = (root / "output" / "plans" / patient_id / "plan.ics").read_bytes()
+        calendar = icalendar.Calendar.from_ical(raw)
+        assert calendar["METHOD"] == "PUBLISH" and calendar["VERSION"] == "2.0"
+        events = list(calendar.walk("VEVENT"))
+        assert [e.decoded("DTSTART") for e in events] == [p.date for p in schedule.planned]
+        uids = [str(e["UID"]) for e in events]
+        assert len(set(uids)) == len(uids)
+        for event, item in zip(events, schedule.planned, strict=True):
+            if item.kind == "session":
+                assert str(event["SUMMARY"]).startswith(f"Run/walk, stage {item.stage.number}: ")
+                assert list(event.walk("VALARM"))
+            elif item.kind == "review":
+                assert str(event["SUMMARY"]) == f"Clinic review before stage {item.stage.number}"
+        assert patient.name.encode() not in raw and (patient.email or "@@").encode() not in raw
+
+
+def test_uids_are_stable_when_the_plan_is_made_again_later(demo):
+    root, _, _ = demo
+    library = load_library(Project.at(root))
+    [record] = read_patients([EXAMPLES / "P1001.yaml"], protocols=library.protocols,
+                             sites=library.injury_sites, as_of=dt.date(2026, 11, 30))
+    later = schedule_for(record, library, dt.date(2026, 11, 30))
+    _, first = schedules(root)["P1001"]
+    earlier_keys = {p.key: p for p in first.planned}
+    assert all(p.key in earlier_keys for p in later.planned)
+
+
+def test_nothing_of_a_patient_reaches_the_public_site_or_the_logs(demo):
+    root, built, made = demo
+    private = []
+    for patient, _ in schedules(root).values():
+        words = [patient.name, patient.email, patient.notes.split(".")[0]]
+        private += [word for word in words if word]
+    for path in (root / "output" / "site").rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            leaks = [word for word in private if word and word.encode() in data]
+            assert leaks == [], path
+    for word in private:
+        assert word not in made.output and word not in built.output
+
+
+def test_the_pdf_metadata_holds_nothing_of_the_patient(demo):
+    root, _, _ = demo
+    reader = pypdf.PdfReader(root / "output" / "plans" / "P1001" / "plan.pdf")
+    assert dict(reader.metadata) == {"/Producer": reader.metadata["/Producer"],
+                                     "/Title": "Your return-to-running plan",
+                                     "/Author": "Harbourside Sports Physiotherapy",
+                                     "/Subject": "Running again after a bone stress injury"}
+
+
+def test_a_second_run_renders_nothing_and_a_new_plan_date_remakes_the_plans(demo):
+    root, _, _ = demo
+    from click.testing import CliRunner
+
+    from generator.cli import main
+
+    again = CliRunner().invoke(main, ["--project", str(root), "plans", str(EXAMPLES / "P1001.yaml"),
+                                      "--as-of", AS_OF])
+    assert "plans: 1 made (0 rendered, 1 unchanged), 0 failed" in again.output
+    assert (root / "output" / "plans" / "P1005").is_dir()  # other patients' plans are kept
+
+
+def test_bad_records_are_named_and_the_good_ones_still_made(tmp_path, scratch):
+    folder = tmp_path / "patients"
+    folder.mkdir()
+    shutil.copy(EXAMPLES / "P1001.yaml", folder / "good.yaml")
+    (folder / "bad.yaml").write_text((EXAMPLES / "P1001.yaml").read_text()
+                                     .replace("id: P1001", "id: P9")
+                                     .replace("posteromedial-tibia", "shin"))
+    (folder / "rows.csv").write_text("id,name,injury_site,clearance_by,clearance_on,plan_start,"
+                                     "plan_run_days\nP7,Row Seven,fibula,Dr X,2026-11-18,"
+                                     "2026-11-24,mon tue\n")
+    result = scratch.cli("plans", str(folder), "--as-of", AS_OF)
+    assert result.exit_code == 1
+    assert (f"error: {folder}/bad.yaml: injury.site: is not a known injury site "
+            "(see content/injury-sites.yaml)") in result.output
+    assert (f"error: {folder}/rows.csv: row 2: plan_run_days: mon and tue leave fewer than 1 "
+            "rest day(s) between runs, as low-risk requires") in result.output
+    assert "plans: 1 made (1 rendered, 0 unchanged), 2 failed" in result.output
+    assert (scratch.root / "output" / "plans" / "P1001" / "plan.pdf").is_file()
+    assert not (scratch.root / "output" / "plans" / "P9").exists()
+
+
+def test_new_patient_writes_a_file_that_check_explains(scratch):
+    result = scratch.cli("new-patient", "P77")
+    assert result.exit_code == 0
+    path = scratch.root / "patients" / "P77.yaml"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    checked = scratch.cli("check", str(path))
+    assert checked.exit_code == 1
+    assert f"error: {path}: name: is required but empty" in checked.output
+    assert f"error: {path}: injury.site: is required but empty" in checked.output
+    assert scratch.cli("new-patient", "P77").exit_code == 2
+    assert scratch.cli("new-patient", "../evil").exit_code == 2
