@@ -22,6 +22,7 @@ DEMO_DATE := 2026-11-23
 demo: $(STAMP)
 	$(BIN)/r2r build
 	$(BIN)/r2r plans examples/patients --as-of $(DEMO_DATE)
+	$(BIN)/r2r email examples/patients --as-of $(DEMO_DATE) --dry-run --yes
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n auto

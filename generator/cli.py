@@ -148,6 +148,50 @@ def plans(options: RunOptions, patients: tuple[Path, ...], as_of: str | None) ->
         project, patients, as_of=day, jobs=options.jobs, reporter=reporter), plans_summary)
 
 
+@main.command()
+@PATIENTS
+@AS_OF
+@click.option("--dry-run", is_flag=True,
+              help="Write each message to OUT/outbox/<id>.eml instead of sending it.")
+@click.option("--resend", is_flag=True, help="Send again plans that were already sent.")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask before sending.")
+@click.option("--smtp-host", help="The SMTP server [default: site.toml].")
+@click.option("--smtp-port", type=click.IntRange(1, 65535), help="Its port [default: site.toml].")
+@click.option("--smtp-security", type=click.Choice(["starttls", "ssl", "none"]),
+              help="starttls, ssl or none [default: site.toml].")
+@run_options
+def email(options: RunOptions, patients: tuple[Path, ...], as_of: str | None, dry_run: bool,
+          resend: bool, yes: bool, smtp_host: str | None, smtp_port: int | None,
+          smtp_security: Any) -> None:
+    """Email each patient their plan (plan.pdf and plan.ics), once per version of the plan.
+
+    Makes each plan first if it is missing or out of date. A ledger in OUT/ records every
+    message the server accepts, so a re-run sends only what is missing or changed. The user
+    name and password come from the environment variables that site.toml names. On a
+    terminal, shows who will get a message and asks first (--yes skips the question).
+
+    Exit status: 0 all sent (or already sent); 1 some plans or messages failed, or sending
+    was cancelled (the others are sent and recorded); 2 settings or content error.
+    """
+    day = _as_of(as_of)
+    from .delivery import SmtpOverrides, email_plans
+    from .summaries import email_summary
+
+    overrides = SmtpOverrides(smtp_host, smtp_port, smtp_security)
+    ask = not yes and sys.stdin.isatty() and sys.stdout.isatty()
+    execute(options, lambda project, reporter: email_plans(
+        project, patients, as_of=day, dry_run=dry_run, resend=resend, overrides=overrides,
+        confirm=_ask_before_sending if ask else lambda queue: True, jobs=options.jobs,
+        reporter=reporter), email_summary)
+
+
+def _ask_before_sending(queue: Any) -> bool:
+    click.echo(f"About to send {len(queue)} message(s):", err=True)
+    for outgoing in queue:
+        click.echo(f"  {outgoing.patient_id}  {outgoing.address}", err=True)
+    return click.confirm("Send them now?", default=False, err=True)
+
+
 @main.command("new-patient")
 @click.argument("patient_id", metavar="ID")
 @click.option("--folder", type=click.Path(file_okay=False, path_type=Path),

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import email.utils
+import re
 import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -78,6 +80,45 @@ class PlanOptions:
         (), doc="Pages summarised on every plan, with a QR code to each (by file name).")
 
 
+def _mailbox(value: str) -> str | None:
+    _name, address = email.utils.parseaddr(value)
+    if not address or checks.email(address) or checks.one_line(value):
+        return f"must be an address, or a name and <address> (got {value!r})"
+    return None
+
+
+def _port(value: int) -> str | None:
+    return None if 1 <= value <= 65535 else "must be a port number from 1 to 65535"
+
+
+def _variable(value: str) -> str | None:
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):
+        return f"must be the name of an environment variable (got {value!r})"
+    return None
+
+
+@dataclass(frozen=True)
+class EmailOptions:
+    """Sending plans by email. Credentials are never written here: only the names of the
+    environment variables that hold them."""
+
+    sender: str = spec(doc="The From address, e.g. Clinic name <plans@clinic.example>.",
+                       check=_mailbox)
+    subject: str = spec(doc="The subject line; it must not mention the injury.",
+                        check=checks.one_line)
+    reply_to: str = spec("", doc="Where replies go, if not the sender.", check=_mailbox)
+    smtp_host: str = spec("localhost", doc="The SMTP server.", check=checks.one_line)
+    smtp_port: int = spec(587, doc="Its port (587 for starttls, 465 for ssl).", check=_port)
+    smtp_security: Literal["starttls", "ssl", "none"] = spec(
+        "starttls", doc="starttls, ssl, or none (only for a server on this computer).")
+    username_env: str = spec("R2R_SMTP_USERNAME", doc="The variable holding the user name.",
+                             check=_variable)
+    password_env: str = spec("R2R_SMTP_PASSWORD", doc="The variable holding the password.",
+                             check=_variable)
+    ca_file: str = spec("", doc="Extra certificate authorities to trust (PEM), in the project.")
+    timeout: float = spec(30.0, doc="Seconds to wait for the server.")
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything in `site.toml`."""
@@ -87,6 +128,7 @@ class Settings:
     brand: Brand = spec(Brand(), doc="The clinic's colours.")
     pdf: PdfOptions = spec(PdfOptions(), doc="Printed documents.")
     plans: PlanOptions = spec(PlanOptions(), doc="Personalised plans.")
+    email: EmailOptions | None = spec(None, doc="Sending plans by email.")
 
     def logo_path(self, project: Project) -> Path:
         """The logo file, as an absolute path inside the project."""
@@ -128,6 +170,10 @@ def _file_problems(settings: Settings, project: Project) -> Iterator[Problem]:
         yield Problem("clinic.logo", f"no such file: {settings.clinic.logo}")
     elif logo.suffix.lower() not in LOGO_TYPES:
         yield Problem("clinic.logo", "must be an SVG, PNG, JPEG or WebP picture")
+    if settings.email and settings.email.ca_file:
+        ca_file = (project.root / settings.email.ca_file).resolve()
+        if not ca_file.is_relative_to(project.root) or not ca_file.is_file():
+            yield Problem("email.ca_file", "must be a PEM file inside the project folder")
     strings = project.templates_dir / "strings" / f"{settings.site.language}.yaml"
     if not strings.is_file():
         language = settings.site.language

@@ -5,6 +5,7 @@ from __future__ import annotations
 from .batch import BatchReport
 from .build import BuildReport
 from .check import CheckReport
+from .delivery import EmailReport
 from .plans import PlansReport
 
 
@@ -42,6 +43,22 @@ def plans_summary(report: PlansReport) -> list[str]:
     lines.append(f"plans: {made} made ({len(report.batch.succeeded)} rendered, "
                  f"{made - len(report.batch.succeeded)} unchanged), "
                  f"{len(report.failed) + len(failed)} failed")
+    return lines
+
+
+def email_summary(report: EmailReport) -> list[str]:
+    """What `r2r email` did: the plans' lines, an error line per failed message, then counts."""
+    lines = plans_summary(report.plans)
+    lines += [f"error: {where}: {message}" for where, message in report.failed]
+    if report.mode == "dry-run":
+        lines.append(f"email (dry run): {len(report.sent)} message(s) written to the outbox, "
+                     f"{len(report.skipped)} already sent, {len(report.failed)} failed; "
+                     "nothing was sent")
+    elif report.mode == "cancelled":
+        lines.append("email: cancelled, nothing was sent")
+    else:
+        lines.append(f"email: {len(report.sent)} sent, {len(report.skipped)} skipped as already "
+                     f"sent, {len(report.failed)} failed")
     return lines
 
 
