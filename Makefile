@@ -30,8 +30,17 @@ test: $(STAMP)
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -n auto -m "not slow and not browser"
 
-bench: $(STAMP)
+# The anchors (MkDocs, Pelican) live in their own environment, apart from the tool's.
+ANCHORS := bench/.venv/.installed
+
+bench: $(STAMP) $(ANCHORS)
 	$(BIN)/python bench/run.py
+
+$(ANCHORS):
+	$(PYTHON) -m venv bench/.venv
+	bench/.venv/bin/python -m pip install --quiet --disable-pip-version-check \
+	    'mkdocs==1.6.1' 'pelican[markdown]==4.12.0'
+	touch $@
 
 lint: $(STAMP)
 	$(BIN)/ruff check generator tests bench

@@ -54,7 +54,7 @@ def export_html(root: Path, target: Path) -> None:
     from generator.handouts import pdf_config
     from generator.library import load_library
     from generator.patient_files import read_patients
-    from generator.plans import draft_plan, topic_links
+    from generator.plans import draft_plan, plan_html, topic_links
     from generator.project import Project
     from generator.templating import make_environment
 
@@ -65,8 +65,9 @@ def export_html(root: Path, target: Path) -> None:
     topics = topic_links(library)
     target.mkdir(parents=True, exist_ok=True)
     for record in records:
-        draft = draft_plan(record, library, env, AS_OF, topics)
-        (target / f"{draft.patient.id}.html").write_text(draft.html, encoding="utf-8")
+        draft = draft_plan(record, library, AS_OF)
+        html = plan_html(draft, library, env, topics)
+        (target / f"{draft.patient.id}.html").write_text(html, encoding="utf-8")
     for index, sheet in enumerate(pdf_config(library, env).stylesheets):
         (target / f"style-{index}.css").write_text(sheet.text, encoding="utf-8")
         (target / f"style-{index}.url").write_text(sheet.base_url, encoding="utf-8")

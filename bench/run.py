@@ -1,14 +1,16 @@
-"""`make bench`: time whole processes on generated projects; print medians and peak memory.
+"""`make bench`: our tool beside MkDocs, Pelican and a plain WeasyPrint loop, in one run.
 
-Each figure is the median wall time of several runs of a fresh process (import time counts,
+Every figure is the median wall time of several runs of a fresh process (import time counts,
 as it does for a clinic), with the peak resident memory of the whole process tree (the
-process and its PDF workers), sampled from /proc.
+process and its workers), sampled from /proc. The tools run alternately, so that a change in
+the machine's load affects them alike.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import platform
 import shutil
 import statistics
 import subprocess
@@ -16,11 +18,12 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+import anchors  # noqa: E402
 import corpus  # noqa: E402
 import patients  # noqa: E402
 
@@ -30,12 +33,34 @@ PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 
 
 @dataclass
-class Row:
-    """One line of the report."""
+class Measure:
+    """Several runs of one command."""
 
     label: str
-    seconds: float | None
-    peak_mib: float
+    command: list[str]
+    before: Callable[[], None] | None = None
+    times: list[float] = field(default_factory=list)
+    peaks: list[float] = field(default_factory=list)
+
+    def run(self) -> None:
+        if self.before:
+            self.before()
+        seconds, peak = timed(self.command)
+        self.times.append(seconds)
+        self.peaks.append(peak)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.times)
+
+
+@dataclass
+class Line:
+    """One line of the report: a measure, or a ratio between two."""
+
+    label: str
+    seconds: float | None = None
+    peak_mib: float | None = None
     note: str = ""
 
 
@@ -46,17 +71,15 @@ def _tree_rss(root: int) -> int:
         if entry.isdigit():
             try:
                 with open(f"/proc/{entry}/stat", "rb") as handle:
-                    fields = handle.read().rsplit(b")", 1)[1].split()
-                parents[int(entry)] = int(fields[1])
+                    parents[int(entry)] = int(handle.read().rsplit(b")", 1)[1].split()[1])
             except (OSError, IndexError, ValueError):
                 continue
     tree, frontier = {root}, [root]
     while frontier:
         parent = frontier.pop()
-        for pid, ppid in parents.items():
-            if ppid == parent and pid not in tree:
-                tree.add(pid)
-                frontier.append(pid)
+        children = [pid for pid, ppid in parents.items() if ppid == parent and pid not in tree]
+        tree.update(children)
+        frontier += children
     total = 0
     for pid in tree:
         try:
@@ -86,51 +109,94 @@ def timed(command: list[str]) -> tuple[float, float]:
     done.set()
     sampler.join()
     if process.returncode != 0:
-        raise SystemExit(f"failed: {' '.join(command)}\n{stderr.decode()}")
+        raise SystemExit(f"failed: {' '.join(command)}\n{stderr.decode()[-2000:]}")
     return elapsed, peak / 2**20
 
 
-def measure(label: str, runs: int, command: list[str],
-            before: Callable[[], None] | None = None, note: str = "") -> Row:
-    """The median time and the largest peak of `runs` runs of `command`."""
-    times, peaks = [], []
+def alternate(measures: list[Measure], runs: int) -> list[Line]:
+    """Run the measures in turn, `runs` times, and report their medians."""
     for _ in range(runs):
-        if before:
-            before()
-        seconds, peak = timed(command)
-        times.append(seconds)
-        peaks.append(peak)
-    return Row(label, statistics.median(times), max(peaks), note)
+        for measure in measures:
+            measure.run()
+    return [Line(m.label, m.median, max(m.peaks)) for m in measures]
 
 
-def remove(path: Path) -> Callable[[], None]:
-    return lambda: shutil.rmtree(path, ignore_errors=True)
+def remove(*paths: Path) -> Callable[[], None]:
+    def clear() -> None:
+        for path in paths:
+            shutil.rmtree(path, ignore_errors=True)
+    return clear
 
 
-def site_rows(pages: int, runs: int) -> list[Row]:
+def faster(ours: Line, other: Line) -> Line:
+    assert ours.seconds and other.seconds
+    ratio = other.seconds / ours.seconds
+    return Line(f"  ours vs {other.label.split(',')[0]}", note=f"{ratio:.1f}x faster")
+
+
+def site_lines(pages: int, runs: int, with_anchors: bool) -> list[Line]:
     project = corpus.make_project(WORK / f"site-{pages}", pages)
-    site = [*R2R, "--project", str(project), "site", "-q"]
+    ours = [*R2R, "--project", str(project), "site", "-q"]
     edited = project / "content" / "page-0000.md"
+    measures = {"clean": [Measure(f"r2r, clean HTML build, {pages} pages", ours,
+                                  remove(project / "output"))],
+                "none": [Measure(f"r2r, no-change rebuild, {pages} pages", ours)],
+                "edit": [Measure(f"r2r, rebuild after editing one page, {pages} pages", ours,
+                                 lambda: _append(edited))]}
+    if with_anchors:
+        mkdocs = anchors.mkdocs_project(project, WORK / f"mkdocs-{pages}")
+        pelican = anchors.pelican_project(project, WORK / f"pelican-{pages}")
+        measures["clean"] += [
+            Measure(f"MkDocs, clean HTML build, {pages} pages", anchors.mkdocs_build(mkdocs),
+                    remove(mkdocs / "site")),
+            Measure(f"Pelican, clean HTML build, {pages} pages", anchors.pelican_build(pelican),
+                    remove(pelican / "output", pelican / "cache"))]
+        measures["none"] += [
+            Measure(f"MkDocs --dirty (inexact), no-change rebuild, {pages} pages",
+                    anchors.mkdocs_build(mkdocs, dirty=True)),
+            Measure(f"Pelican with cache, no-change rebuild, {pages} pages",
+                    anchors.pelican_build(pelican))]
+        page = mkdocs / "docs" / "page-0000.md"
+        post = pelican / "content" / "pages" / "page-0000.md"
+        measures["edit"] += [
+            Measure(f"MkDocs --dirty, rebuild after editing one page, {pages} pages",
+                    anchors.mkdocs_build(mkdocs, dirty=True), lambda: _append(page)),
+            Measure(f"Pelican with cache, rebuild after editing one page, {pages} pages",
+                    anchors.pelican_build(pelican), lambda: _append(post))]
+    lines = []
+    for group in measures.values():
+        results = alternate(group, runs)
+        lines += results
+        lines += [faster(results[0], other) for other in results[1:]]
+    return lines
 
-    def edit() -> None:
-        edited.write_text(edited.read_text() + "\nOne more sentence.\n")
 
-    return [
-        measure(f"clean HTML build, {pages} pages", runs, site, remove(project / "output")),
-        measure(f"no-change rebuild, {pages} pages", runs, site),
-        measure(f"rebuild after editing one page, {pages} pages", runs, site, edit),
-    ]
+def _append(path: Path) -> None:
+    path.write_text(path.read_text() + "\nOne more sentence.\n")
 
 
-def handout_rows(topics: int, runs: int) -> list[Row]:
+def handout_lines(topics: int, runs: int) -> list[Line]:
     project = corpus.make_project(WORK / f"handouts-{topics}", topics)
-    handouts = [*R2R, "--project", str(project), "handouts", "-q"]
-    return [measure(f"handouts for {topics} topics + booklet, {jobs} worker(s)", runs,
-                    [*handouts, "--jobs", str(jobs)], remove(project / "output"))
-            for jobs in (1, 2)]
+    command = [*R2R, "--project", str(project), "handouts", "-q"]
+    return alternate([Measure(f"r2r, handouts for {topics} topics + booklet, {jobs} worker(s)",
+                              [*command, "--jobs", str(jobs)], remove(project / "output"))
+                      for jobs in (1, 2)], runs)
 
 
-def plan_rows(count: int, runs: int) -> list[Row]:
+def full_rebuild_lines(pages: int, runs: int) -> list[Line]:
+    """A no-change rebuild of a site with all its handouts (made once, kept between runs)."""
+    project = WORK / f"full-{pages}"
+    if not (project / "output" / "site" / "handouts" / "booklet.pdf").exists():
+        corpus.make_project(project, pages)
+        print(f"(making {pages} handouts and their booklet once; this takes a while)",
+              file=sys.stderr)
+        subprocess.run([*R2R, "--project", str(project), "build", "-q"], check=True)
+    command = [*R2R, "--project", str(project), "build", "-q"]
+    return alternate([Measure(f"r2r, no-change rebuild, {pages} pages + their handouts",
+                              command)], runs)
+
+
+def plan_lines(count: int, runs: int, memory_count: int | None) -> list[Line]:
     project = patients.make_project(WORK / f"plans-{count}", count)
     html = WORK / f"plans-{count}-html"
     shutil.rmtree(html, ignore_errors=True)
@@ -138,19 +204,30 @@ def plan_rows(count: int, runs: int) -> list[Row]:
     plans = [*R2R, "--project", str(project), "plans", str(project / "patients.csv"),
              "--as-of", patients.AS_OF.isoformat(), "-q"]
     base = "https://harbourside-physio.example/return-to-run/"
-    rows = [measure(f"plans for {count} patients, {jobs} worker(s)", runs,
-                    [*plans, "--jobs", str(jobs)], remove(project / "output"))
-            for jobs in (1, 2)]
     plain = [sys.executable, str(HERE / "plain_loop.py"), str(html), str(WORK / "plain-out"), base]
-    rows.append(measure(f"plain WeasyPrint loop, same {count} plans' HTML", runs, plain,
-                        remove(WORK / "plain-out")))
-    for row in rows:
-        row.note = f"{count / row.seconds:.2f} plans/s"
-    one, two, loop = rows
-    rows.append(Row("  our rate / plain loop rate, 1 worker", None, 0,
-                    f"{loop.seconds / one.seconds:.2f} (1.00 = no overhead)"))
-    rows.append(Row("  2 workers / 1 worker", None, 0, f"{one.seconds / two.seconds:.2f}x"))
-    return rows
+    lines = alternate([
+        Measure(f"r2r, plans for {count} patients, 1 worker", [*plans, "--jobs", "1"],
+                remove(project / "output")),
+        Measure(f"r2r, plans for {count} patients, 2 workers", [*plans, "--jobs", "2"],
+                remove(project / "output")),
+        Measure(f"plain WeasyPrint loop, the same {count} plans' HTML", plain,
+                remove(WORK / "plain-out"))], runs)
+    one, two, loop = lines
+    for line in lines:
+        line.note = f"{count / line.seconds:.2f} plans/s"
+    lines += [Line("  ours, 1 worker, vs the plain loop",
+                   note=f"{loop.seconds / one.seconds:.2f} of its rate"),
+              Line("  2 workers vs 1 worker", note=f"{one.seconds / two.seconds:.2f}x")]
+    if memory_count:
+        big = patients.make_project(WORK / f"plans-{memory_count}", memory_count)
+        command = [*R2R, "--project", str(big), "plans", str(big / "patients.csv"),
+                   "--as-of", patients.AS_OF.isoformat(), "-q", "--jobs", "2"]
+        [large] = alternate([Measure(f"r2r, plans for {memory_count} patients, 2 workers",
+                                     command, remove(big / "output"))], 1)
+        large.note = f"{memory_count / large.seconds:.2f} plans/s"
+        lines += [large, Line(f"  peak memory, {memory_count} vs {count} plans",
+                              note=f"{large.peak_mib / two.peak_mib:.2f}x")]
+    return lines
 
 
 def main() -> None:
@@ -159,26 +236,36 @@ def main() -> None:
     parser.add_argument("--pages", type=int, nargs="+", default=[100, 1000])
     parser.add_argument("--topics", type=int, default=20)
     parser.add_argument("--patients", type=int, default=200)
-    parser.add_argument("--only", choices=["site", "handouts", "plans"], action="append")
+    parser.add_argument("--memory-patients", type=int, default=1000,
+                        help="a larger plan batch, run once, to see memory stay flat (0: skip)")
+    parser.add_argument("--full-rebuild-pages", type=int, default=1000,
+                        help="site whose no-change rebuild includes its handouts (0: skip)")
+    parser.add_argument("--only", choices=["site", "handouts", "full", "plans"], action="append")
     args = parser.parse_args()
-    only = set(args.only or ["site", "handouts", "plans"])
+    only = set(args.only or ["site", "handouts", "full", "plans"])
+    with_anchors = anchors.available()
 
-    rows: list[Row] = []
+    lines: list[Line] = []
     if "site" in only:
         for pages in args.pages:
-            rows += site_rows(pages, args.runs)
+            lines += site_lines(pages, args.runs, with_anchors)
+    if "full" in only and args.full_rebuild_pages:
+        lines += full_rebuild_lines(args.full_rebuild_pages, args.runs)
     if "handouts" in only:
-        rows += handout_rows(args.topics, args.runs)
+        lines += handout_lines(args.topics, args.runs)
     if "plans" in only:
-        rows += plan_rows(args.patients, args.runs)
+        lines += plan_lines(args.patients, args.runs, args.memory_patients or None)
 
-    width = max(len(r.label) for r in rows)
-    print(f"machine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
+    print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Linux {platform.release()}, "
+          f"Python {platform.python_version()}; median of {args.runs} runs")
+    if not with_anchors:
+        print("(MkDocs and Pelican are not installed in bench/.venv: `make bench` installs them)")
+    width = max(len(line.label) for line in lines)
     print(f"{'work':{width}}  {'median s':>9}  {'peak MiB':>9}  note")
-    for row in rows:
-        seconds = f"{row.seconds:9.2f}" if row.seconds is not None else f"{'':9}"
-        peak = f"{row.peak_mib:9.0f}" if row.peak_mib else f"{'':9}"
-        print(f"{row.label:{width}}  {seconds}  {peak}  {row.note}")
+    for line in lines:
+        seconds = f"{line.seconds:9.2f}" if line.seconds is not None else " " * 9
+        peak = f"{line.peak_mib:9.0f}" if line.peak_mib else " " * 9
+        print(f"{line.label:{width}}  {seconds}  {peak}  {line.note}")
 
 
 if __name__ == "__main__":

@@ -65,3 +65,58 @@ def _sync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+class StagedWrites:
+    """Many files replaced atomically at the cost of one sync instead of one per file.
+
+    Each file is written to a temporary file beside its target; `commit` syncs them all to
+    disk at once, then renames each over its target and syncs the folders. A reader sees the
+    old file or the new one, never a part; a failure before `commit` leaves every target as
+    it was.
+    """
+
+    def __init__(self, *, private: bool = False) -> None:
+        self.private = private
+        self._staged: list[tuple[Path, Path]] = []  # (temporary file, target)
+
+    def add(self, path: Path, data: bytes) -> None:
+        """Write `data` for `path`, not yet visible there."""
+        make_dir(path.parent, private=self.private)
+        try:
+            fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+            self._staged.append((Path(temp), path))
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.chmod(temp, PRIVATE_FILE if self.private else PUBLIC_FILE)
+        except OSError as error:
+            self.abort()
+            raise OutputError([Problem(str(path), f"cannot be written: {error.strerror}; "
+                                                  "the previous version is kept")]) from None
+
+    def commit(self) -> list[Path]:
+        """Make every staged file visible at its target; return the targets."""
+        if not self._staged:
+            return []
+        os.sync()
+        folders: set[Path] = set()
+        try:
+            for temp, path in self._staged:
+                os.replace(temp, path)
+                folders.add(path.parent)
+        except OSError as error:
+            self.abort()
+            raise OutputError([Problem(str(error.filename), "cannot be replaced: "
+                                                             f"{error.strerror}")]) from None
+        for folder in folders:
+            _sync_dir(folder)
+        targets = [path for _, path in self._staged]
+        self._staged = []
+        return targets
+
+    def abort(self) -> None:
+        """Forget every staged file, removing the temporary files."""
+        for temp, _ in self._staged:
+            with contextlib.suppress(OSError):
+                temp.unlink()
+        self._staged = []

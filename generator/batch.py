@@ -3,21 +3,21 @@
 Handouts and plans are rendered through `run_batch`. Every item succeeds or fails on its own;
 a failure is one line naming the item, and the others are still produced. Workers are
 separate processes (WeasyPrint uses one core per document and is not safe to fork after
-import), each prepared once by `setup` and recycled after `max_tasks_per_child` items to
+import), each prepared once by `setup` and, if asked, replaced after a number of items to
 bound memory. The runner never prints: it reports to a `Reporter` that the caller chooses.
 """
 
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
+from collections.abc import Callable, Iterable, Iterator, Sized
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ProcessPoolExecutor
 
 from .errors import R2RError
 
@@ -103,34 +103,39 @@ def default_jobs() -> int:
         return os.cpu_count() or 1
 
 
-def run_batch(tasks: Sequence[Task[P]], work: Callable[[P], Any], *, label: str,
-              jobs: int | None = None, setup: Setup | None = None,
-              reporter: Reporter | None = None, max_tasks_per_child: int = 200) -> BatchReport:
+def run_batch(tasks: Iterable[Task[P]], work: Callable[[P], Any], *, label: str,
+              total: int | None = None, jobs: int | None = None, setup: Setup | None = None,
+              reporter: Reporter | None = None, recycle_after: int | None = None) -> BatchReport:
     """Run `work(task.payload)` for every task and report each outcome; never raise for one.
 
-    `work` and `setup.function` must be importable module-level functions. With one job
-    (or one task) everything runs in this process, through the same code path.
+    `work` and `setup.function` must be importable module-level functions. `tasks` may be a
+    generator (give `total` for the progress bar): only a few tasks per worker are taken from
+    it at a time, so a batch of thousands keeps memory flat. With `recycle_after`, each worker
+    process is replaced after about that many tasks, bounding what a renderer holds on to.
+    With one job (or one task) everything runs in this process, through the same code path.
     """
     reporter = reporter or SilentReporter()
-    if not tasks:
+    if total is None and isinstance(tasks, Sized):
+        total = len(tasks)
+    if total == 0:
         return BatchReport()
-    workers = max(1, min(jobs or default_jobs(), len(tasks)))
-    reporter.start(label, len(tasks))
+    workers = max(1, min(jobs or default_jobs(), total or default_jobs()))
+    reporter.start(label, total or 0)
     try:
         if workers == 1:
             outcomes = dict(_run_here(tasks, work, setup, reporter))
         else:
-            outcomes = dict(_run_pool(tasks, work, setup, reporter, workers, max_tasks_per_child))
+            outcomes = dict(_run_pool(iter(tasks), work, setup, reporter, workers, recycle_after))
     finally:
         reporter.finish()
-    report = BatchReport([outcomes[i] for i in range(len(tasks))])
+    report = BatchReport([outcomes[i] for i in range(len(outcomes))])
     for done in report.done:
         for warning in done.warnings:
             log.warning("%s: %s", done.name, warning)
     return report
 
 
-def _run_here(tasks: Sequence[Task[P]], work: Callable[[P], Any], setup: Setup | None,
+def _run_here(tasks: Iterable[Task[P]], work: Callable[[P], Any], setup: Setup | None,
               reporter: Reporter) -> Iterator[tuple[int, Done]]:
     if setup is not None:
         setup.function(*setup.args)
@@ -140,35 +145,81 @@ def _run_here(tasks: Sequence[Task[P]], work: Callable[[P], Any], setup: Setup |
         yield index, done
 
 
-def _run_pool(tasks: Sequence[Task[P]], work: Callable[[P], Any], setup: Setup | None,
-              reporter: Reporter, workers: int, max_tasks: int) -> Iterator[tuple[int, Done]]:
+def _run_pool(tasks: Iterator[Task[P]], work: Callable[[P], Any], setup: Setup | None,
+              reporter: Reporter, workers: int,
+              recycle_after: int | None) -> Iterator[tuple[int, Done]]:
+    # NOTE: workers are recycled by starting a fresh pool for each round of tasks, not with
+    # ProcessPoolExecutor's max_tasks_per_child: on Python 3.11 a pool whose workers all
+    # retired before the queue was empty waits for ever (CPython gh-115634).
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     context = multiprocessing.get_context("forkserver" if os.name == "posix" else "spawn")
-    with ProcessPoolExecutor(
-        max_workers=workers, mp_context=context, max_tasks_per_child=max_tasks,
-        initializer=setup.function if setup else None, initargs=setup.args if setup else (),
-    ) as pool:
-        futures: dict[Future[Done], int] = {
-            pool.submit(attempt, work, task): i for i, task in enumerate(tasks)
-        }
-        try:
-            pending = set(futures)
-            while pending:
-                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    done = _collect(future, tasks[futures[future]])
-                    reporter.advance(done)
-                    yield futures[future], done
-        except BaseException:
-            pool.shutdown(wait=True, cancel_futures=True)
-            raise
+    numbered = enumerate(tasks)
+    per_round = workers * recycle_after if recycle_after else None
+    while True:
+        with ProcessPoolExecutor(
+            max_workers=workers, mp_context=context,
+            initializer=setup.function if setup else None, initargs=setup.args if setup else (),
+        ) as pool:
+            results, exhausted = _round(pool, numbered, work, reporter, workers, per_round)
+            yield from results
+        if exhausted:
+            return
+
+
+def _round(pool: ProcessPoolExecutor, numbered: Iterator[tuple[int, Task[P]]],
+           work: Callable[[P], Any], reporter: Reporter, workers: int,
+           limit: int | None) -> tuple[list[tuple[int, Done]], bool]:
+    """Run tasks on `pool`, keeping a few in flight, until `limit` or the end of the tasks."""
+    from concurrent.futures import FIRST_COMPLETED, wait
+    from concurrent.futures.process import BrokenProcessPool
+
+    in_flight: dict[Future[Done], tuple[int, Task[P]]] = {}
+    results: list[tuple[int, Done]] = []
+    taken, exhausted, broken = 0, False, False
+    try:
+        while True:
+            while not broken and not exhausted and len(in_flight) < 2 * workers and \
+                    (limit is None or taken < limit):
+                item = next(numbered, None)
+                if item is None:
+                    exhausted = True
+                    break
+                try:
+                    in_flight[pool.submit(attempt, work, item[1])] = item
+                except BrokenProcessPool:
+                    results.append((item[0], _died(item[1])))
+                    broken = True
+                taken += 1
+            if not in_flight:
+                return results, exhausted and not broken
+            finished, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+            for future in finished:
+                index, task = in_flight.pop(future)
+                done = _collect(future, task)
+                broken = broken or done.error == _DIED
+                reporter.advance(done)
+                results.append((index, done))
+    except BaseException:
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+
+
+_DIED = "the worker process stopped unexpectedly (out of memory, or killed); run it again"
 
 
 def _collect(future: Future[Done], task: Task[Any]) -> Done:
+    from concurrent.futures.process import BrokenProcessPool
+
     try:
         return future.result()
     except BrokenProcessPool:
-        return Done(task.name, error="the worker process stopped unexpectedly "
-                                     "(out of memory, or killed); run the command again")
+        return _died(task)
+
+
+def _died(task: Task[Any]) -> Done:
+    return Done(task.name, error=_DIED)
 
 
 def attempt(work: Callable[[P], Any], task: Task[P]) -> Done:

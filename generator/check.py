@@ -16,12 +16,12 @@ from pathlib import Path
 
 from .content import Page
 from .errors import Problem, RecordError
+from .fingerprints import Digests
 from .handouts import handout_documents, pdf_config
 from .library import Library, broken_links, load_library
 from .project import Project
 from .readability import reading_grade
 from .site import render_site
-from .templating import make_environment
 
 log = logging.getLogger(__name__)
 
@@ -65,11 +65,15 @@ def check(project: Project, *, today: dt.date, patients: Sequence[Path] = (),
     With `patients`, also validate those patient files (and that their plans can be
     scheduled on `as_of`, default `today`).
     """
-    library = load_library(project)
-    env = make_environment(library)
-    render_site(library, env)
-    handout_documents(library, env)
-    pdf_config(library, env)
+    from .build import environment_of, page_cache
+
+    library = load_library(project, store=page_cache(project, read_only=True))
+    environment = environment_of(library, keep_compiled=False)
+    digests = Digests.of(library)
+    render_site(library, digests, None, environment)
+    for document in handout_documents(library, digests, environment):
+        document.html()
+    pdf_config(library, environment())
     report = CheckReport([check_page(page, today) for page in library.pages])
     _add_link_problems(library, report)
     if patients:

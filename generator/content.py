@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 from . import checks
+from .batch import Setup, Task, run_batch
 from .errors import ContentError, Problem
-from .markup import MarkdownPipeline, Markup, MarkupError
+from .markup import Markup, MarkupError
 from .schema import Invalid, load, spec
 from .yamlio import YamlProblem, parse_yaml
 
+if TYPE_CHECKING:
+    from .mdpipeline import MarkdownPipeline
+
 MAX_PAGE_BYTES = 1_000_000
+PARALLEL_PAGES = 50  # below this, starting worker processes costs more than it saves
 RESERVED_SLUGS = frozenset({"index", "404", "search", "sitemap", "robots", "assets", "images",
                             "handouts"})
 
@@ -53,30 +59,97 @@ class Page:
         return f"{self.slug}.html"
 
 
-def load_pages(content_dir: Path, pipeline: MarkdownPipeline, *,
-               label: str = "content") -> list[Page]:
-    """Load every `*.md` page, in reading order; raise `ContentError` listing every problem."""
+@dataclass(frozen=True)
+class PageSource:
+    """A page file as read from disk: how messages name it, its bytes and their digest."""
+
+    path: Path
+    name: str
+    raw: bytes
+
+    @property
+    def digest(self) -> str:
+        return hashlib.sha256(self.raw).hexdigest()
+
+
+class PageStore(Protocol):
+    """Where converted pages are kept between builds (see `generator.pagecache`)."""
+
+    def get(self, name: str, digest: str) -> Page | None: ...
+    def put(self, page: Page) -> None: ...
+
+
+def load_pages(content_dir: Path, labels: Mapping[str, str], *, store: PageStore | None = None,
+               jobs: int | None = None, label: str = "content") -> list[Page]:
+    """Load every `*.md` page, in reading order; raise `ContentError` listing every problem.
+
+    Pages found unchanged in `store` are not converted again. When many pages need
+    converting, they are converted in parallel by the batch runner.
+    """
     pages: list[Page] = []
     problems: list[Problem] = []
+    pending: list[PageSource] = []
     for path in sorted(content_dir.glob("*.md")):
         name = f"{label}/{path.name}"
         try:
-            pages.append(load_page(path, name, pipeline))
+            source = PageSource(path, name, _read(path))
         except ContentError as error:
-            problems.extend(error.problems)
+            problems.extend(p.within(name) for p in error.problems)
+            continue
+        cached = store.get(name, source.digest) if store else None
+        if cached is not None:
+            pages.append(cached)
+        else:
+            pending.append(source)
+    workers = jobs if len(pending) >= PARALLEL_PAGES else 1
+    tasks = [Task(source.name, source) for source in pending]
+    report = run_batch(tasks, convert_page, label="pages", jobs=workers,
+                       setup=Setup(prepare_converter, (content_dir, dict(labels))))
+    for done in report.done:
+        if isinstance(done.value, Page):
+            pages.append(done.value)
+            if store:
+                store.put(done.value)
+        elif done.ok:
+            problems.extend(done.value)
+        else:
+            problems.append(Problem(done.name, str(done.error)))
     if problems:
-        raise ContentError(problems)
+        in_file_order: list[Problem] = sorted(problems, key=lambda p: p.where.split(":")[0])
+        raise ContentError(in_file_order)
     return sorted(pages, key=lambda p: (p.meta.order, p.title.casefold(), p.slug))
 
 
-def load_page(path: Path, name: str, pipeline: MarkdownPipeline) -> Page:
-    """Load one page file; `name` is how messages refer to it."""
+_pipeline: MarkdownPipeline | None = None
+
+
+def prepare_converter(content_dir: Path, labels: dict[str, str]) -> None:
+    """Batch setup: this process's Markdown pipeline (reused while its settings are the same)."""
+    global _pipeline
+    from .mdpipeline import MarkdownPipeline
+
+    wanted = (content_dir.resolve(), labels)
+    if _pipeline is None or (_pipeline.content_dir, _pipeline.labels) != wanted:
+        _pipeline = MarkdownPipeline(content_dir, labels)
+
+
+def convert_page(source: PageSource) -> Page | list[Problem]:
+    """Batch work: one page converted, or every problem with it (returned, not raised)."""
+    assert _pipeline is not None, "prepare_converter() must run first"
+    try:
+        return load_page(source, _pipeline)
+    except ContentError as error:
+        return list(error.problems)
+
+
+def load_page(source: PageSource, pipeline: MarkdownPipeline) -> Page:
+    """Validate and convert one page file."""
+    name, path = source.name, source.path
     problems = [p.within(name) for p in _slug_problems(path.stem)]
     meta: PageMeta | None = None
-    raw, body = b"", ""
+    body = ""
     try:
-        raw = _read(path)
-        front, body, _ = split_front_matter(_decode(raw))
+        front, body, _ = split_front_matter(_decode(source.raw))
         meta = load(PageMeta, parse_yaml(front, first_line=2))
     except YamlProblem as error:
         problems.append(error.problem.within(name))
@@ -90,7 +163,7 @@ def load_page(path: Path, name: str, pipeline: MarkdownPipeline) -> Page:
         markup = pipeline.render(body, sources=meta.sources)
     except MarkupError as error:
         raise ContentError(Problem(name, m) for m in error.messages) from None
-    return Page(path.stem, name, meta, markup, hashlib.sha256(raw).hexdigest())
+    return Page(path.stem, name, meta, markup, source.digest)
 
 
 def split_front_matter(text: str) -> tuple[str, str, int]:

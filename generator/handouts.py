@@ -2,32 +2,46 @@
 
 from __future__ import annotations
 
-import importlib.metadata
-from dataclasses import dataclass
+import ctypes.util
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
-import jinja2
-
-from . import __version__
 from .batch import BatchReport, Reporter, Setup, Task, run_batch
+from .fingerprints import Digests
 from .library import Library
 from .markup import localise_anchors
-from .outputs import OutputTree, files_digest, fingerprint, sha256
+from .outputs import OutputTree
 from .pdfjobs import PdfConfig, PdfJob, Stylesheet, prepare_worker, render_job
 from .site import BOOKLET_URL, handout_url
-from .templating import render
+
+if TYPE_CHECKING:
+    import jinja2
+
+log = logging.getLogger(__name__)
+RECYCLE_AFTER = 100  # PDFs a worker renders before it is replaced (memory stays bounded)
 
 
 @dataclass(frozen=True)
 class Document:
-    """A PDF to make: its path under the output tree, its HTML, and the source it comes from."""
+    """A PDF to make: its path in the output tree, what it comes from, and its HTML."""
 
     name: str
-    html: str
-    source: str
+    source: str  # how messages name it
+    inputs: str  # the fingerprint of everything it is made from
+    html: Callable[[], str]  # called only when the document must be made
+
+    def prepared(self) -> Document:
+        """The same document with its HTML rendered now (a template error shows here)."""
+        html = self.html()
+        return replace(self, html=lambda: html)
 
 
 def pdf_config(library: Library, env: jinja2.Environment) -> PdfConfig:
     """How every worker prepares WeasyPrint for this project's documents."""
+    from .templating import render
+
     project = library.project
     base = library.settings.site.base_url
     css_dir, pdf_dir = project.static_dir / "css", project.templates_dir / "pdf"
@@ -41,53 +55,67 @@ def pdf_config(library: Library, env: jinja2.Environment) -> PdfConfig:
     )
 
 
-def pdf_inputs(library: Library, config: PdfConfig) -> str:
-    """A fingerprint of everything besides its HTML that a PDF of this project depends on."""
-    project = library.project
-    return fingerprint(
-        __version__, importlib.metadata.version("weasyprint"),
-        *(s.text for s in config.stylesheets),
-        files_digest([project.static_dir, project.images_dir]),
-        sha256(library.settings.logo_path(project).read_bytes()),
-    )
+def handout_documents(library: Library, digests: Digests,
+                      environment: Callable[[], jinja2.Environment]) -> list[Document]:
+    """Every handout and the booklet, each with its fingerprint and a way to render it."""
+    from .templating import render
 
-
-def handout_documents(library: Library, env: jinja2.Environment) -> list[Document]:
-    """The HTML of every handout and of the booklet, rendered before any PDF is made."""
     pages = library.handout_pages
     logo = library.settings.logo_path(library.project).as_uri()
     docs = [
-        Document(handout_url(page.slug), render(env, "pdf/handout.html", page=page, logo_src=logo),
-                 page.path)
+        Document(handout_url(page.slug), page.path, digests.handout(page),
+                 lambda page=page: render(environment(), "pdf/handout.html", page=page,  # type: ignore[misc]
+                                          logo_src=logo))
         for page in pages
     ]
-    slugs = frozenset(p.slug for p in pages)
-    bodies = {p.slug: localise_anchors(p.body.html, p.slug, slugs) for p in pages}
-    booklet = render(env, "pdf/booklet.html", pages=pages, bodies=bodies, logo_src=logo)
-    docs.append(Document(BOOKLET_URL, booklet, "content/"))
+
+    def booklet() -> str:
+        slugs = frozenset(p.slug for p in pages)
+        bodies = {p.slug: localise_anchors(p.body.html, p.slug, slugs) for p in pages}
+        return render(environment(), "pdf/booklet.html", pages=pages, bodies=bodies,
+                      logo_src=logo)
+
+    docs.append(Document(BOOKLET_URL, "content/", digests.booklet(pages), booklet))
     return docs
 
 
-def publish_documents(documents: list[Document], tree: OutputTree, config: PdfConfig,
-                      inputs: str, *, base_url: str, label: str, jobs: int | None,
-                      reporter: Reporter | None) -> BatchReport:
-    """Render the documents whose inputs changed, through the batch runner, into `tree`.
+def stale_documents(documents: Iterable[Document], tree: OutputTree) -> list[Document]:
+    """The documents that are not current in `tree`."""
+    return [doc for doc in documents if not tree.current(doc.name, doc.inputs)]
 
-    A document that fails keeps its previous PDF (if any); the others are written.
+
+def render_documents(stale: Sequence[Document], tree: OutputTree, config: PdfConfig, *,
+                     base_url: str, label: str, jobs: int | None,
+                     reporter: Reporter | None) -> BatchReport:
+    """Make the PDFs of `stale` through the batch runner, recording each in `tree`.
+
+    Each document's HTML is rendered only when its task is handed to a worker, so memory stays
+    flat however many there are. A document that fails keeps its previous PDF (if any); the
+    others are written.
     """
-    tasks, wanted = [], {}
-    for doc in documents:
-        doc_inputs = fingerprint(inputs, doc.html)
-        if not tree.current(doc.name, doc_inputs):
-            job = PdfJob(doc.html, base_url, tree.root / doc.name, private=tree.private)
-            tasks.append(Task(f"{doc.name} ({doc.source})", job))
-            wanted[len(tasks) - 1] = (doc.name, doc_inputs)
-    report = run_batch(tasks, render_job, label=label, jobs=jobs,
-                       setup=Setup(prepare_worker, (config,)), reporter=reporter)
-    for index, done in enumerate(report.done):
-        name, doc_inputs = wanted[index]
+    if stale:
+        warn_if_slow_subsetting()
+    tasks = (Task(f"{doc.name} ({doc.source})",
+                  PdfJob(doc.html(), base_url, tree.root / doc.name, private=tree.private))
+             for doc in stale)
+    report = run_batch(tasks, render_job, label=label, total=len(stale), jobs=jobs,
+                       setup=Setup(prepare_worker, (config,)), reporter=reporter,
+                       recycle_after=RECYCLE_AFTER)
+    for doc, done in zip(stale, report.done, strict=True):
         if done.ok:
-            tree.written_elsewhere(name, doc_inputs, done.value)
+            tree.written_elsewhere(doc.name, doc.inputs, done.value)
         else:
-            tree.keep(name)
+            tree.keep(doc.name)
     return report
+
+
+_warned = False
+
+
+def warn_if_slow_subsetting() -> None:
+    """Warn once if HarfBuzz's subsetter is missing: WeasyPrint then falls back to a slower one."""
+    global _warned
+    if not _warned and ctypes.util.find_library("harfbuzz-subset") is None:
+        log.warning("libharfbuzz-subset0 is not installed: PDFs are made about twice as slowly "
+                    "(install it with: apt-get install libharfbuzz-subset0)")
+    _warned = True

@@ -6,10 +6,10 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from .content import Page, load_pages
+from .content import Page, PageStore, load_pages
 from .errors import ContentError, Problem
 from .injuries import InjurySite, load_injury_sites
-from .markup import CALLOUTS, MarkdownPipeline
+from .markup import CALLOUTS
 from .project import Project
 from .protocols import Protocol, load_protocols, protocol_for_tier
 from .settings import Settings, load_settings
@@ -42,21 +42,23 @@ class Library:
         return tuple(p for p in self.pages if p.meta.handout)
 
 
-def load_library(project: Project) -> Library:
+def load_library(project: Project, *, store: PageStore | None = None,
+                 jobs: int | None = None) -> Library:
     """Read settings, interface text, pages, protocols and injury sites; validate them together.
 
     Settings problems raise `SettingsError`. Content problems raise `ContentError` listing
     every problem of every page, protocol and site at once. (Broken internal links are not
-    errors: see `broken_links`.)
+    errors: see `broken_links`.) Pages unchanged since `store` kept them are not converted.
     """
     settings = load_settings(project)
     strings = load_strings(project.templates_dir, settings.site.language)
-    pipeline = MarkdownPipeline(project.content_dir, markup_labels(strings))
+    labels = markup_labels(strings)
     problems: list[Problem] = []
     no_pages: tuple[Page, ...] = ()
     no_protocols: dict[str, Protocol] = {}
     no_sites: dict[str, InjurySite] = {}
-    pages = _gather(problems, lambda: tuple(load_pages(project.content_dir, pipeline)), no_pages)
+    pages = _gather(problems, lambda: tuple(load_pages(project.content_dir, labels, store=store,
+                                                       jobs=jobs)), no_pages)
     protocols = _gather(problems, lambda: load_protocols(project.content_dir / "protocols"),
                         no_protocols)
     sites = _gather(problems, lambda: load_injury_sites(project.content_dir / "injury-sites.yaml"),

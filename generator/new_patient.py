@@ -30,7 +30,7 @@ def write_patient_file(project: Project, patient_id: str, folder: Path) -> Writt
     path = folder / f"{patient_id}.yaml"
     if path.exists():
         raise ContentError([Problem(str(path), "already exists; it is never overwritten")])
-    env = make_environment(load_library(project))
+    env = make_environment(load_library(project), keep_compiled=False)
     text = render(env, "new-patient.yaml", id=patient_id, today=dt.date.today())
     make_dir(folder, private=True)
     write_atomic(path, text.encode(), private=True)

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from .atomic import make_dir, write_atomic, write_if_changed
+from .atomic import StagedWrites, make_dir, write_atomic
 
 _FORMAT = 1
 
@@ -55,31 +55,40 @@ class OutputTree:
         if private:
             make_dir(root, private=True)
         self._state_file = state_file
-        self._old = _read_state(state_file)
+        self._state_bytes = _bytes_of(state_file)
+        self._old = _parse_state(self._state_bytes)
         self._new: dict[str, dict[str, Any]] = {}
+        self._staged = StagedWrites(private=private)
+        self._pending: dict[str, tuple[str, str]] = {}  # name -> (inputs, sha256), once committed
         self.written: list[str] = []
 
     def current(self, name: str, inputs: str) -> bool:
         """Whether `name` exists intact and was made from the same `inputs` fingerprint."""
         entry = self._old.get(name)
-        if entry is None or entry["inputs"] != inputs:
+        path = self.root / name
+        if entry is None or entry["inputs"] != inputs or not path.is_file():
             return False
-        try:
-            stat = (self.root / name).stat()
-        except OSError:
-            return False
-        unchanged = (stat.st_size, stat.st_mtime_ns) == (entry["size"], entry["mtime_ns"])
-        if not unchanged and sha256((self.root / name).read_bytes()) != entry["sha256"]:
+        if not _intact(path, entry) and sha256(path.read_bytes()) != entry["sha256"]:
             return False
         self._record(name, inputs, entry["sha256"])
         return True
 
     def write(self, name: str, data: bytes, inputs: str | None = None) -> bool:
-        """Write `name` unless it already holds `data`; say whether it wrote."""
-        changed = write_if_changed(self.root / name, data, private=self.private)
-        self.written += [name] if changed else []
-        self._record(name, inputs or sha256(data), sha256(data))
-        return changed
+        """Stage `name` unless it already holds `data`; say whether it will be written.
+
+        Staged files become visible together, with one sync, when `finish` is called.
+        """
+        digest = sha256(data)
+        path = self.root / name
+        entry = self._old.get(name)
+        unchanged = entry is not None and entry["sha256"] == digest and _intact(path, entry)
+        if unchanged or _holds(path, data):
+            self._record(name, inputs or digest, digest)
+            return False
+        self._staged.add(path, data)
+        self._pending[name] = (inputs or digest, digest)
+        self.written.append(name)
+        return True
 
     def written_elsewhere(self, name: str, inputs: str, digest: str) -> None:
         """Account for a file another process wrote (a PDF rendered by a worker)."""
@@ -97,6 +106,10 @@ class OutputTree:
         Without `prune` (plans: each run makes only the patients it is given), earlier
         outputs and their records are kept. Returns the removed names.
         """
+        self._staged.commit()
+        for name, (inputs, digest) in self._pending.items():
+            self._record(name, inputs, digest)
+        self._pending = {}
         if not prune:
             self._new = {**self._old, **self._new}
         removed = sorted(set(self._old) - set(self._new))
@@ -104,10 +117,17 @@ class OutputTree:
             with contextlib.suppress(FileNotFoundError):
                 (self.root / name).unlink()
             _remove_empty_parents(self.root / name, self.root)
-        make_dir(self._state_file.parent, private=True)
-        state = {"format": _FORMAT, "outputs": dict(sorted(self._new.items()))}
-        write_atomic(self._state_file, json.dumps(state, indent=0).encode(), private=True)
+        state = json.dumps({"format": _FORMAT, "outputs": dict(sorted(self._new.items()))},
+                           indent=0).encode()
+        if removed or self.written or state != self._state_bytes:
+            make_dir(self._state_file.parent, private=True)
+            write_atomic(self._state_file, state, private=True)
         return removed
+
+    def abort(self) -> None:
+        """Drop what was staged: every output stays as it was."""
+        self._staged.abort()
+        self._pending = {}
 
     def _record(self, name: str, inputs: str, digest: str) -> None:
         stat = (self.root / name).stat()
@@ -115,10 +135,32 @@ class OutputTree:
                            "mtime_ns": stat.st_mtime_ns}
 
 
-def _read_state(path: Path) -> dict[str, dict[str, Any]]:
+def _bytes_of(path: Path) -> bytes:
     try:
-        state = json.loads(path.read_bytes())
-    except (OSError, ValueError):
+        return path.read_bytes()
+    except OSError:
+        return b""
+
+
+def _intact(path: Path, entry: dict[str, Any]) -> bool:
+    try:
+        stat = path.stat()
+    except OSError:
+        return False
+    return (stat.st_size, stat.st_mtime_ns) == (entry["size"], entry["mtime_ns"])
+
+
+def _holds(path: Path, data: bytes) -> bool:
+    try:
+        return path.stat().st_size == len(data) and path.read_bytes() == data
+    except OSError:
+        return False
+
+
+def _parse_state(data: bytes) -> dict[str, dict[str, Any]]:
+    try:
+        state = json.loads(data) if data else {}
+    except ValueError:
         return {}
     if not isinstance(state, dict) or state.get("format") != _FORMAT:
         return {}

@@ -12,7 +12,9 @@ from __future__ import annotations
 import csv
 import dataclasses
 import datetime as dt
+import hashlib
 import io
+import json
 import typing
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -37,6 +39,7 @@ class PatientRecord:
     source: str  # e.g. "examples/patients/p1.yaml" or "export.csv: row 3"
     patient: Patient | None
     problems: tuple[Problem, ...] = ()
+    digest: str = ""  # of the record's data: a plan is remade when it changes
 
     @property
     def ok(self) -> bool:
@@ -59,7 +62,8 @@ def read_patients(paths: Iterable[Path], *, protocols: Mapping[str, Protocol],
         elif patient is not None:
             seen[patient.id] = source
         located = tuple(_located(p, from_csv).within(source) for p in problems)
-        records.append(PatientRecord(source, None if problems else patient, located))
+        records.append(PatientRecord(source, None if problems else patient, located,
+                                     _digest(raw)))
     return records
 
 
@@ -200,6 +204,11 @@ def _validate(raw: Any, protocols: Mapping[str, Protocol], sites: Mapping[str, I
     except Invalid as invalid:
         return None, list(invalid.problems)
     return patient, protocol_problems(patient, protocols, sites)
+
+
+def _digest(raw: Any) -> str:
+    data = json.dumps(raw, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(data.encode()).hexdigest()
 
 
 def _located(problem: Problem, from_csv: bool) -> Problem:

@@ -6,6 +6,7 @@ about half a second) is imported by `prepare_worker`, in the process that render
 
 from __future__ import annotations
 
+import atexit
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -53,7 +54,16 @@ def prepare_worker(config: PdfConfig) -> None:
     from .pdf import PdfWriter
 
     if _writer is None or _writer.config != config:
+        if _writer is None:
+            atexit.register(_release)
         _writer = PdfWriter(config)
+
+
+def _release() -> None:
+    # WeasyPrint's font configuration cleans up in __del__, which fails if it runs only
+    # when the interpreter is already tearing its modules down.
+    global _writer
+    _writer = None
 
 
 def render_job(job: PdfJob) -> str:

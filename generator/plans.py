@@ -11,6 +11,7 @@ import datetime as dt
 import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
@@ -19,10 +20,11 @@ import segno
 
 from .batch import BatchReport, Reporter
 from .errors import Problem, RecordError
-from .handouts import Document, pdf_config, pdf_inputs, publish_documents
+from .fingerprints import Digests
+from .handouts import Document, pdf_config, render_documents, stale_documents
 from .ics import plan_calendar
 from .library import Library, load_library
-from .outputs import OutputTree
+from .outputs import OutputTree, fingerprint
 from .patient_files import PatientRecord, read_patients
 from .patients import Patient, resolve_protocol
 from .project import Project
@@ -64,13 +66,12 @@ class TopicLink:
 
 @dataclass(frozen=True)
 class Draft:
-    """Everything one patient's plan needs, rendered before anything is written."""
+    """A valid patient's plan: who, from where, and the schedule it shows."""
 
     patient: Patient
     source: str
     schedule: Schedule
-    html: str
-    calendar: bytes
+    strings: Any  # the interface text in the patient's language
 
 
 @dataclass
@@ -127,22 +128,22 @@ def schedule_for(record: PatientRecord, library: Library, as_of: dt.date) -> Sch
         raise RecordError([Problem(f"{record.source}: {problem.where}", problem.message)]) from None
 
 
-def draft_plan(record: PatientRecord, library: Library, env: jinja2.Environment,
-               as_of: dt.date, topics: Sequence[TopicLink]) -> Draft:
-    """Schedule, PDF HTML and calendar of one valid record; `RecordError` if it cannot be made."""
+def draft_plan(record: PatientRecord, library: Library, as_of: dt.date) -> Draft:
+    """The schedule of one valid record, in its language; `RecordError` if it cannot be made."""
     schedule = schedule_for(record, library, as_of)
     patient = record.patient
     assert patient is not None  # schedule_for refuses a record without one
-    strings = _strings_for(patient, record.source, library)
-    context: dict[str, Any] = {
-        "patient": patient, "schedule": schedule, "weeks": weeks_of(schedule),
-        "site": library.injury_sites[patient.injury.site], "protocol": schedule.protocol,
-        "topics": topics, "t": strings,
-        "logo_src": library.settings.logo_path(library.project).as_uri(),
-    }
-    html = render(env, "pdf/plan.html", **context)
-    calendar = plan_calendar(patient, schedule, library.settings, strings)
-    return Draft(patient, record.source, schedule, html, calendar)
+    return Draft(patient, record.source, schedule, _strings_for(patient, record.source, library))
+
+
+def plan_html(draft: Draft, library: Library, env: jinja2.Environment,
+              topics: Sequence[TopicLink]) -> str:
+    """The HTML of a plan's PDF."""
+    patient, schedule = draft.patient, draft.schedule
+    return render(env, "pdf/plan.html", patient=patient, schedule=schedule,
+                  weeks=weeks_of(schedule), site=library.injury_sites[patient.injury.site],
+                  protocol=schedule.protocol, topics=topics, t=draft.strings,
+                  logo_src=library.settings.logo_path(library.project).as_uri())
 
 
 def _strings_for(patient: Patient, source: str, library: Library) -> Any:
@@ -165,8 +166,10 @@ def build_plans(project: Project, paths: Iterable[Path], *, as_of: dt.date,
                 jobs: int | None = None, reporter: Reporter | None = None) -> PlansReport:
     """Make the plan of every valid patient in `paths`; report the others, one line each.
 
-    Settings and content errors raise before anything is written (exit 2). A bad record, or
-    a plan that fails to render, is reported and the other plans are still written.
+    Settings, content and template errors raise before anything is written (exit 2). A bad
+    record, or a plan that fails to render, is reported and the other plans are still
+    written. A plan whose record, date and project are unchanged is not made again; the
+    others are rendered one by one as workers become free, so memory stays flat.
     """
     library = load_library(project)
     env = make_environment(library)
@@ -174,20 +177,29 @@ def build_plans(project: Project, paths: Iterable[Path], *, as_of: dt.date,
     records = read_patients(paths, protocols=library.protocols, sites=library.injury_sites,
                             as_of=as_of)
     report.failed += [(str(p.where), p.message) for r in records for p in r.problems]
-    topics = topic_links(library)
     for record in (r for r in records if r.ok):
         try:
-            report.drafts.append(draft_plan(record, library, env, as_of, topics))
+            report.drafts.append(draft_plan(record, library, as_of))
         except RecordError as error:
             report.failed += [(p.where, p.message) for p in error.problems]
-    config = pdf_config(library, env)
+    digests, topics = Digests.of(library), topic_links(library)
     tree = plans_tree(project)
+    digest_of = {r.source: r.digest for r in records}
+    documents = [
+        Document(f"{d.patient.id}/{PLAN_PDF}", d.patient.id,
+                 fingerprint(digests.project, digests.pictures, digests.listing,
+                             digest_of[d.source], as_of.isoformat()),
+                 partial(plan_html, d, library, env, topics))
+        for d in report.drafts]
+    stale = stale_documents(documents, tree)
+    if stale:  # a template error must stop the run before any plan is written
+        stale[0] = stale[0].prepared()
+    config = pdf_config(library, env)
     for draft in report.drafts:
-        tree.write(f"{draft.patient.id}/{PLAN_ICS}", draft.calendar)
-    documents = [Document(f"{d.patient.id}/{PLAN_PDF}", d.html, d.patient.id)
-                 for d in report.drafts]
-    report.batch = publish_documents(
-        documents, tree, config, pdf_inputs(library, config),
-        base_url=library.settings.site.base_url, label="plans", jobs=jobs, reporter=reporter)
+        calendar = plan_calendar(draft.patient, draft.schedule, library.settings,
+                                 draft.strings)
+        tree.write(f"{draft.patient.id}/{PLAN_ICS}", calendar)
+    report.batch = render_documents(stale, tree, config, base_url=library.settings.site.base_url,
+                                    label="plans", jobs=jobs, reporter=reporter)
     tree.finish(prune=False)
     return report

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import jinja2
+from typing import TYPE_CHECKING, Any
 
 from .content import Page
+from .fingerprints import Digests
 from .library import Library
 from .outputs import OutputTree
-from .templating import render
+
+if TYPE_CHECKING:
+    import jinja2
 
 LOGO_NAME = "clinic-logo"
+BOOKLET_URL = "handouts/booklet.pdf"
+LISTINGS = {"index.html": "site/index.html", "sitemap.xml": "site/sitemap.xml",
+            "robots.txt": "site/robots.txt", "assets/css/theme.css": "site/theme.css"}
 
 
 @dataclass
@@ -31,28 +35,31 @@ def handout_url(slug: str) -> str:
     return f"handouts/{slug}.pdf"
 
 
-BOOKLET_URL = "handouts/booklet.pdf"
-
-
 def logo_url(library: Library) -> str:
     """Where the clinic's logo is published, relative to the site root."""
     return f"assets/{LOGO_NAME}{library.settings.logo_path(library.project).suffix.lower()}"
 
 
-def render_site(library: Library, env: jinja2.Environment) -> dict[str, bytes]:
-    """Every generated file of the website, by path: all rendered before anything is written."""
-    common: dict[str, Any] = {
-        "pages": library.pages, "logo_src": logo_url(library), "booklet_url": BOOKLET_URL,
-        "handout_url": handout_url,
-    }
-    files = {"index.html": render(env, "site/index.html", **common)}
+def render_site(library: Library, digests: Digests, tree: OutputTree | None,
+                environment: Callable[[], jinja2.Environment]) -> dict[str, tuple[bytes, str]]:
+    """The generated files of the website that are not current in `tree` (all without one).
+
+    Returns {path: (bytes, inputs)}; everything is rendered before anything is written.
+    `environment` makes the Jinja environment, only if something must be rendered.
+    """
+    stale: dict[str, tuple[Callable[[], str], str]] = {}
+    nav: list[str] = []
+    common = _context(library)
     for page, previous, following in _neighbours(library.pages):
-        files[page.url] = render(env, "site/page.html", page=page, previous=previous,
-                                 next=following, **common)
-    files["sitemap.xml"] = render(env, "site/sitemap.xml", **common)
-    files["robots.txt"] = render(env, "site/robots.txt")
-    files["assets/css/theme.css"] = render(env, "site/theme.css")
-    return {name: text.encode() for name, text in files.items()}
+        inputs = digests.page(page)
+        if tree is None or not tree.current(page.url, inputs):
+            stale[page.url] = (_page_renderer(page, previous, following, nav, common, environment),
+                               inputs)
+    for name, template in LISTINGS.items():
+        inputs = digests.site_file(name)
+        if tree is None or not tree.current(name, inputs):
+            stale[name] = (_renderer(template, common, environment), inputs)
+    return {name: (render().encode(), inputs) for name, (render, inputs) in stale.items()}
 
 
 def asset_files(library: Library) -> dict[str, Path]:
@@ -66,15 +73,44 @@ def asset_files(library: Library) -> dict[str, Path]:
     return files
 
 
-def write_site(library: Library, generated: dict[str, bytes], tree: OutputTree) -> SiteReport:
+def write_site(library: Library, generated: dict[str, tuple[bytes, str]],
+               tree: OutputTree) -> SiteReport:
     """Write the rendered files and the copied assets that changed; remove what is gone."""
     copied = asset_files(library)
-    for name, data in generated.items():
-        tree.write(name, data)
+    for name, (data, inputs) in generated.items():
+        tree.write(name, data, inputs)
     for name, source in copied.items():
         tree.write(name, source.read_bytes())
     removed = tree.finish()
-    return SiteReport(len(generated) + len(copied), tree.written, removed)
+    files = len(library.pages) + len(LISTINGS) + len(copied)
+    return SiteReport(files, tree.written, removed)
+
+
+def _context(library: Library) -> dict[str, Any]:
+    return {"pages": library.pages, "logo_src": logo_url(library), "booklet_url": BOOKLET_URL,
+            "handout_url": handout_url}
+
+
+def _renderer(template: str, context: dict[str, Any],
+              environment: Callable[[], jinja2.Environment]) -> Callable[[], str]:
+    from .templating import render
+
+    return lambda: render(environment(), template, **context)
+
+
+def _page_renderer(page: Page, previous: Page | None, following: Page | None, nav: list[str],
+                   context: dict[str, Any],
+                   environment: Callable[[], jinja2.Environment]) -> Callable[[], str]:
+    from .templating import render
+
+    def render_page() -> str:
+        if not nav:  # the same for every page: rendered once per build
+            nav.append(render(environment(), "site/nav.html", **context))
+        current = nav[0].replace(f'href="{page.url}"', f'href="{page.url}" aria-current="page"')
+        return render(environment(), "site/page.html", page=page, previous=previous,
+                      next=following, nav=current, **context)
+
+    return render_page
 
 
 def _neighbours(pages: tuple[Page, ...]) -> Iterator[tuple[Page, Page | None, Page | None]]:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from .batch import BatchReport
-from .build import BuildReport
-from .check import CheckReport
-from .delivery import EmailReport
-from .plans import PlansReport
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .batch import BatchReport
+    from .build import BuildReport
+    from .check import CheckReport
+    from .delivery import EmailReport
+    from .plans import PlansReport
 
 
 def batch_lines(label: str, report: BatchReport) -> list[str]:
@@ -71,4 +74,7 @@ def build_summary(report: BuildReport) -> list[str]:
                      f"{len(site.removed)} removed")
     if report.handouts is not None:
         lines += batch_lines("handouts", report.handouts)
+        lines[-1] += f", {report.handouts_current} up to date"
+    elif report.handouts_current:
+        lines.append(f"handouts: 0 made, 0 failed, {report.handouts_current} up to date")
     return lines

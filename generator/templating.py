@@ -20,15 +20,18 @@ from .markup import EMBED
 from .wording import minutes_text, session_text
 
 
-def make_environment(library: Library) -> jinja2.Environment:
+def make_environment(library: Library, *, keep_compiled: bool = True) -> jinja2.Environment:
     """Autoescaping for HTML and XML, StrictUndefined, and the project's filters and globals.
 
     Templates see `settings` (site.toml), `t` (the interface text of the site's language),
-    `protocols` and `version`. A misspelt variable is an error, never an empty string.
+    `protocols` and `version`. A misspelt variable is an error, never an empty string. With
+    `keep_compiled`, compiled templates are kept in the output's state folder for next time.
     """
     settings = library.settings
+    cache_dir = library.project.state_dir / "templates"
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(library.project.templates_dir),
+        bytecode_cache=_bytecode_cache(cache_dir) if keep_compiled else None,
         autoescape=jinja2.select_autoescape(("html", "xml", "svg")),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -70,6 +73,16 @@ def with_embeds(env: jinja2.Environment, body: str) -> markupsafe.Markup:
         return env.get_template(f"shared/{kind}.html").render(**{kind: catalogue[name]})
 
     return markupsafe.Markup(EMBED.sub(block, body))
+
+
+def _bytecode_cache(folder: Path) -> jinja2.BytecodeCache | None:
+    # Compiled templates are kept between runs (Jinja checks each against its source), in the
+    # private state folder; if it cannot be created, templates are simply compiled each time.
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError:
+        return None
+    return jinja2.FileSystemBytecodeCache(str(folder))
 
 
 def render(env: jinja2.Environment, name: str, **context: Any) -> str:

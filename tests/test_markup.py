@@ -6,7 +6,8 @@ from html.parser import HTMLParser
 
 import pytest
 
-from generator.markup import MarkdownPipeline, MarkupError, localise_anchors
+from generator.markup import MarkupError, localise_anchors
+from generator.mdpipeline import MarkdownPipeline
 
 LABELS = {"sources": "Sources", "backlink": "Back to the text", "red-flag": "Red flag",
           "tip": "Tip", "note": "Note"}
