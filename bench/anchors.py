@@ -67,6 +67,7 @@ def pelican_project(corpus: Path, root: Path) -> Path:
         "DEFAULT_LANG = 'en'\nRELATIVE_URLS = True\nFEED_ALL_ATOM = None\n"
         "CATEGORY_FEED_ATOM = None\nTRANSLATION_FEED_ATOM = None\nAUTHOR_FEED_ATOM = None\n"
         "AUTHOR_FEED_RSS = None\nCACHE_CONTENT = True\nLOAD_CONTENT_CACHE = True\n"
+        f"CACHE_PATH = {str(root / 'cache')!r}\n"
         f"MARKDOWN = {{'extension_configs': {{{configs}}}, 'output_format': 'html5'}}\n")
     return root
 

@@ -19,9 +19,10 @@ from .errors import Problem, RecordError
 from .fingerprints import Digests
 from .handouts import handout_documents, pdf_config
 from .library import Library, broken_links, load_library
+from .linkcheck import broken_site_links
 from .project import Project
 from .readability import reading_grade
-from .site import render_site
+from .site import asset_files, render_site
 
 log = logging.getLogger(__name__)
 
@@ -46,12 +47,13 @@ class CheckReport:
     """
 
     pages: list[PageCheck]
+    site: list[str] = field(default_factory=list)  # problems of the site's other files
     patients: int = 0  # patient records checked
     record_problems: list[Problem] = field(default_factory=list)
 
     @property
     def warnings(self) -> int:
-        return sum(len(p.warnings) for p in self.pages)
+        return sum(len(p.warnings) for p in self.pages) + len(self.site)
 
     @property
     def exit_code(self) -> int:
@@ -70,17 +72,23 @@ def check(project: Project, *, today: dt.date, patients: Sequence[Path] = (),
     library = load_library(project, store=page_cache(project, read_only=True))
     environment = environment_of(library, keep_compiled=False)
     digests = Digests.of(library)
-    render_site(library, digests, None, environment)
-    for document in handout_documents(library, digests, environment):
+    generated = render_site(library, digests, None, environment)
+    documents = handout_documents(library, digests, environment)
+    for document in documents:
         document.html()
     pdf_config(library, environment())
     report = CheckReport([check_page(page, today) for page in library.pages])
     _add_link_problems(library, report)
+    files = set(generated) | set(asset_files(library)) | {doc.name for doc in documents}
+    _add_site_link_problems(library, {name: data for name, (data, _) in generated.items()},
+                            files, report)
     if patients:
         report.patients, report.record_problems = check_patients(library, patients, as_of or today)
     for result in report.pages:
         for warning in result.warnings:
             log.warning("%s: %s", result.page.path, warning)
+    for warning in report.site:
+        log.warning("%s", warning)
     return report
 
 
@@ -121,6 +129,18 @@ def check_patients(library: Library, paths: Sequence[Path],
         except RecordError as error:
             problems.extend(error.problems)
     return len(records), problems
+
+
+def _add_site_link_problems(library: Library, pages: dict[str, bytes], files: set[str],
+                            report: CheckReport) -> None:
+    # A page's own content links were checked above, with messages naming its source file.
+    by_url = {result.page.url: result for result in report.pages}
+    for name, link, message in broken_site_links(pages, files):
+        result = by_url.get(name)
+        if result is None:
+            report.site.append(f"{name} (templates): {message}")
+        elif link not in result.page.body.links:
+            result.warnings.append(f"its page {name} {message} (from a template)")
 
 
 def _add_link_problems(library: Library, report: CheckReport) -> None:

@@ -192,6 +192,44 @@ def _ask_before_sending(queue: Any) -> bool:
     return click.confirm("Send them now?", default=False, err=True)
 
 
+@main.command()
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
+              help="The port on 127.0.0.1 (0: any free port).")
+@click.option("--no-browser", is_flag=True, help="Do not open a browser tab.")
+@click.option("--handouts", is_flag=True, help="Rebuild the handouts too (slower).")
+@run_options
+def serve(options: RunOptions, port: int, no_browser: bool, handouts: bool) -> None:
+    """Preview the website on this computer, rebuilding and reloading as you edit.
+
+    Builds the site, serves OUT/site/ on http://127.0.0.1:PORT/ (only this computer can see
+    it), watches content/, templates/ and site.toml, rebuilds what changed and reloads the
+    open tabs. A bad edit shows its error and the last good build stays up. Stop with Ctrl+C.
+
+    Exit status: 0 stopped; 2 the port cannot be used.
+    """
+    import webbrowser
+
+    from .project import Project
+    from .reporting import setup_logging
+    from .serve import PreviewServer
+
+    setup_logging(quiet=options.quiet, verbose=True)
+    try:
+        server = PreviewServer(Project.at(options.root, options.out), port, handouts=handouts,
+                               jobs=options.jobs)
+    except OSError as error:
+        click.echo(f"error: cannot serve on port {port}: {error.strerror}", err=True)
+        sys.exit(2)
+    server.start()
+    click.echo(f"Serving on {server.url} (Ctrl+C to stop)", err=True)
+    if not no_browser:
+        webbrowser.open(server.url)
+    try:
+        server.wait()
+    except KeyboardInterrupt:
+        server.stop()
+
+
 @main.command("new-patient")
 @click.argument("patient_id", metavar="ID")
 @click.option("--folder", type=click.Path(file_okay=False, path_type=Path),

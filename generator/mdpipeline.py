@@ -37,13 +37,15 @@ _ATTRIBUTES = {
     "div": {"role", "data-embed"},
     "img": {"src", "alt", "title", "width", "height"},
     "ol": {"start"},
-    "td": {"align", "colspan", "rowspan"},
-    "th": {"align", "colspan", "rowspan", "scope"},
+    "td": {"colspan", "rowspan"},
+    "th": {"colspan", "rowspan", "scope"},
 }
 _CLASSES = {
     "div": {"admonition", "footnote", *CALLOUTS},
     "p": {"admonition-title"},
     "a": {"footnote-ref", "footnote-backref"},
+    "td": {"align-left", "align-center", "align-right"},
+    "th": {"align-left", "align-center", "align-right"},
 }
 # `file` and `data` are let through the scheme filter only so that our attribute filter can
 # see them: it turns them into errors (file:) or drops them (data: links).
@@ -199,6 +201,11 @@ class _ContentTree(Treeprocessor):  # type: ignore[misc]
         for paragraph in root.iter("p"):
             self._directive(paragraph)
         self._typography(root)
+        for cell in (*root.iter("th"), *root.iter("td")):
+            # HTML5 has no align attribute, and the site's CSP forbids style attributes.
+            align = cell.attrib.pop("align", None)
+            if align in ("left", "center", "right"):
+                cell.set("class", f"align-{align}")
         if root.find(".//h1") is not None:
             self.findings.problems.append("uses a top-level heading ('# '); the page title is the "
                                           "top heading, so start sections with '## '")

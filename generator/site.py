@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -11,14 +12,19 @@ from .content import Page
 from .fingerprints import Digests
 from .library import Library
 from .outputs import OutputTree
+from .search import search_index
 
 if TYPE_CHECKING:
     import jinja2
 
 LOGO_NAME = "clinic-logo"
 BOOKLET_URL = "handouts/booklet.pdf"
-LISTINGS = {"index.html": "site/index.html", "sitemap.xml": "site/sitemap.xml",
-            "robots.txt": "site/robots.txt", "assets/css/theme.css": "site/theme.css"}
+# Files that list or search every page, with the template each is rendered from (None: data).
+LISTINGS: dict[str, str | None] = {
+    "index.html": "site/index.html", "search.html": "site/search.html", "404.html": "site/404.html",
+    "sitemap.xml": "site/sitemap.xml", "robots.txt": "site/robots.txt",
+    "assets/css/theme.css": "site/theme.css", "search-index.json": None,
+}
 
 
 @dataclass
@@ -58,7 +64,9 @@ def render_site(library: Library, digests: Digests, tree: OutputTree | None,
     for name, template in LISTINGS.items():
         inputs = digests.site_file(name)
         if tree is None or not tree.current(name, inputs):
-            stale[name] = (_renderer(template, common, environment), inputs)
+            render = (_renderer(template, common, environment) if template
+                      else partial(search_index, library.pages))
+            stale[name] = (render, inputs)
     return {name: (render().encode(), inputs) for name, (render, inputs) in stale.items()}
 
 

@@ -58,3 +58,22 @@ def test_the_shipped_content_passes_a_strict_check():
 
     result = CliRunner().invoke(main, ["--project", str(REPO), "check", "--strict"])
     assert result.exit_code == 0, result.output
+
+
+def test_the_whole_site_is_checked_for_links_and_anchors(scratch):
+    page = scratch.root / "templates" / "site" / "page.html"
+    page.write_text(page.read_text().replace(
+        "<article>", '<article><a href="guide.pdf">guide</a> <a href="#top-of-page">top</a>'))
+    home = scratch.root / "templates" / "site" / "index.html"
+    home.write_text(home.read_text().replace(
+        '<p class="lead">', '<p><a href="basics.html#no-such-part">part</a></p><p class="lead">'))
+    report = check(scratch.project, today=dt.date(2026, 11, 23))
+    found = {r.page.slug: r.warnings for r in report.pages}
+    assert found["basics"] == [
+        "its page basics.html links to 'guide.pdf', which the site does not have (from a template)",
+        "its page basics.html links to '#top-of-page', but basics.html has no anchor "
+        "'#top-of-page' (from a template)"]
+    assert report.site == [
+        "index.html (templates): links to 'basics.html#no-such-part', but basics.html has no "
+        "anchor '#no-such-part'"]
+    assert not (scratch.root / "output").exists()

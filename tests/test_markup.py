@@ -49,7 +49,7 @@ def test_tables_anchors_callouts_and_sources(pipeline):
     assert '<div class="admonition red-flag" role="note">' in html
     assert '<p class="admonition-title">Red flag</p>' in html
     assert '<p class="admonition-title">Go slow</p>' in html
-    assert '<th align="left">a</th>' in html
+    assert '<th class="align-left">a</th>' in html
     assert '<h2 id="sources">Sources</h2>' in html
     assert '<a href="https://example.org/two">https://example.org/two</a>' in html
     assert [h.title for h in markup.headings] == ["Start here", "Sources"]

@@ -1,0 +1,72 @@
+"""`r2r serve`: the preview serves the site on loopback, rebuilds on change, survives a bad edit."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+from generator.serve import PreviewServer
+
+pytestmark = pytest.mark.slow
+
+
+def get(url: str) -> tuple[int, str, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, response.headers["Content-Type"], response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers["Content-Type"], error.read().decode()
+
+
+def status(server: PreviewServer) -> dict:
+    return json.loads(get(server.url + "__r2r__/status")[2])
+
+
+def wait_for(condition, seconds: float = 15.0):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError("timed out")
+
+
+@pytest.fixture
+def preview(scratch):
+    server = PreviewServer(scratch.project, 0, interval=0.1)
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_pages_are_served_with_the_reload_script_and_only_from_loopback(preview, scratch):
+    assert preview.url.startswith("http://127.0.0.1:")
+    code, kind, html = get(preview.url + "basics.html")
+    assert code == 200 and kind.startswith("text/html")
+    assert '<script src="/__r2r__/live.js" defer></script></body>' in html
+    assert "__r2r__" not in (scratch.site / "basics.html").read_text()  # never in the build
+    assert get(preview.url)[0] == 200
+    assert get(preview.url + "__r2r__/live.js")[1] == "text/javascript"
+    missing = get(preview.url + "missing/page.html")
+    assert missing[0] == 404 and "Page not found" in missing[2]
+
+
+def test_an_edit_is_rebuilt_and_a_bad_edit_keeps_the_last_good_build(preview, scratch):
+    first = status(preview)["generation"]
+    page = scratch.root / "content" / "basics.md"
+    page.write_text(page.read_text().replace("Bone breaks down", "Bone wears out"))
+    wait_for(lambda: status(preview)["generation"] > first)
+    assert "Bone wears out" in get(preview.url + "basics.html")[2]
+
+    page.write_text(page.read_text().replace("title: The basics", "titel: The basics"))
+    report = wait_for(lambda: status(preview)["error"])
+    assert "content/basics.md: titel: unknown key (did you mean 'title'?)" in report
+    assert "Bone wears out" in get(preview.url + "basics.html")[2]
+
+    page.write_text(page.read_text().replace("titel:", "title:"))
+    wait_for(lambda: status(preview)["error"] is None)
