@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -11,6 +12,8 @@ from .errors import OutputError, Problem
 
 PUBLIC_FILE, PRIVATE_FILE = 0o644, 0o600
 PUBLIC_DIR, PRIVATE_DIR = 0o755, 0o700
+# How `tempfile.mkstemp` names our temporary files: `.<target>.<8 random characters>.tmp`.
+_TEMPORARY = re.compile(r"\..+\.[a-z0-9_]{8}\.tmp")
 
 
 def make_dir(path: Path, *, private: bool = False) -> None:
@@ -120,3 +123,20 @@ class StagedWrites:
             with contextlib.suppress(OSError):
                 temp.unlink()
         self._staged = []
+
+
+def remove_leftovers(folder: Path, *, older_than: float) -> list[Path]:
+    """Remove the temporary files that a run killed mid-write left under `folder`.
+
+    Only files last written before `older_than` (a `time.time()`) are removed, so that the
+    temporary files of the running process are left alone. Returns the files removed.
+    """
+    removed = []
+    for parent, _folders, names in os.walk(folder):
+        for name in names:
+            path = Path(parent, name)
+            with contextlib.suppress(OSError):
+                if _TEMPORARY.fullmatch(name) and path.lstat().st_mtime < older_than:
+                    path.unlink()
+                    removed.append(path)
+    return removed

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
+import signal
+import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +23,8 @@ if TYPE_CHECKING:
     from .mdpipeline import MarkdownPipeline
 
 MAX_PAGE_BYTES = 1_000_000
-PARALLEL_PAGES = 50  # below this, starting worker processes costs more than it saves
+MAX_SECONDS_PER_PAGE = 30  # a real page converts in milliseconds
+PARALLEL_PAGES = 200  # below this, starting worker processes costs more than it saves
 RESERVED_SLUGS = frozenset({"index", "404", "search", "sitemap", "robots", "assets", "images",
                             "handouts"})
 
@@ -92,7 +96,7 @@ def load_pages(content_dir: Path, labels: Mapping[str, str], *, store: PageStore
     for path in sorted(content_dir.glob("*.md")):
         name = f"{label}/{path.name}"
         try:
-            source = PageSource(path, name, _read(path))
+            source = PageSource(path, name, _read(path, content_dir))
         except ContentError as error:
             problems.extend(p.within(name) for p in error.problems)
             continue
@@ -160,10 +164,43 @@ def load_page(source: PageSource, pipeline: MarkdownPipeline) -> Page:
     if meta is None or problems:
         raise ContentError(problems)
     try:
-        markup = pipeline.render(body, sources=meta.sources)
+        with _time_limit(MAX_SECONDS_PER_PAGE):
+            markup = pipeline.render(body, sources=meta.sources)
     except MarkupError as error:
         raise ContentError(Problem(name, m) for m in error.messages) from None
+    except RecursionError:  # the Markdown converter walks nested blocks recursively
+        raise ContentError([Problem(name, "nests lists, quotes or other blocks too deeply to "
+                                          "convert; flatten them")]) from None
+    except _TooSlow:
+        raise ContentError([Problem(name, f"takes more than {MAX_SECONDS_PER_PAGE} seconds to "
+                                          "convert; split it up or simplify its markup")]) from None
     return Page(path.stem, name, meta, markup, source.digest)
+
+
+class _TooSlow(Exception):
+    pass
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float) -> Iterator[None]:
+    """Stop the block after `seconds`: some Markdown (a long run of `[`, say) converts in time
+    that grows with the square of its length. Only where a timer signal can be used (the main
+    thread, on POSIX); elsewhere the block runs unbounded."""
+    main = threading.current_thread() is threading.main_thread()
+    if not main or not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    def stop(signum: int, frame: object) -> None:
+        raise _TooSlow
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def split_front_matter(text: str) -> tuple[str, str, int]:
@@ -178,8 +215,12 @@ def split_front_matter(text: str) -> tuple[str, str, int]:
     raise ContentError([Problem("", "front matter is not closed: add a line '---' after it")])
 
 
-def _read(path: Path) -> bytes:
+def _read(path: Path, folder: Path) -> bytes:
+    """The bytes of a page file that lies in `folder` (a link out of it would publish any file)."""
     try:
+        if not path.resolve().is_relative_to(folder.resolve()):
+            raise ContentError([Problem("", "is a link to a file outside the content folder; "
+                                            "copy the file in instead")])
         size = path.stat().st_size
         if size > MAX_PAGE_BYTES:
             limit = MAX_PAGE_BYTES // 1000

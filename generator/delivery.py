@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from .atomic import make_dir, write_atomic
+from .atomic import make_dir, remove_leftovers, write_atomic
 from .batch import Reporter
 from .errors import Problem, RecordError, SettingsError
 from .ledger import Ledger
@@ -67,6 +68,7 @@ def email_plans(project: Project, paths: Iterable[Path], *, as_of: dt.date,
     queue = _compose_all(report, library, project, now(), resend, ledger)
     if dry_run:
         report.mode = "dry-run"
+        remove_leftovers(project.outbox_dir, older_than=time.time())  # from a killed dry run
         report.sent = [_write_eml(project, outgoing) for outgoing in queue]
     elif queue and not confirm(queue):
         report.mode = "cancelled"

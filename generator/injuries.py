@@ -52,11 +52,15 @@ def load_injury_sites(path: Path, *,
         raise ContentError([Problem(name, f"cannot be read: {error}")]) from None
     except YamlProblem as error:
         raise ContentError([error.problem.within(name)]) from None
-    except Invalid as invalid:
-        raise ContentError(Problem(f"{name}: {p.where.removeprefix('sites.')}", p.message)
-                           for p in invalid.problems) from None
+    except Invalid as invalid:  # keys are reported as in the file, without our wrapper
+        raise ContentError(_unwrapped(p).within(name) for p in invalid.problems) from None
     problems = [Problem(f"{name}: {key}", message) for key in catalogue.sites
                 if (message := checks.slug(key))]
     if problems:
         raise ContentError(problems)
     return catalogue.sites
+
+
+def _unwrapped(problem: Problem) -> Problem:
+    """A problem of the `sites` wrapper, located as the file has it (`foot.tier`, or the file)."""
+    return Problem(problem.where.removeprefix("sites").removeprefix("."), problem.message)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
+from xml.etree import ElementTree
 
 from .content import Page, PageStore, load_pages
 from .errors import ContentError, Problem
@@ -59,13 +62,22 @@ def load_library(project: Project, *, store: PageStore | None = None,
     no_sites: dict[str, InjurySite] = {}
     pages = _gather(problems, lambda: tuple(load_pages(project.content_dir, labels, store=store,
                                                        jobs=jobs)), no_pages)
+    counted = len(problems)
     protocols = _gather(problems, lambda: load_protocols(project.content_dir / "protocols"),
                         no_protocols)
+    protocols_valid, counted = len(problems) == counted, len(problems)
     sites = _gather(problems, lambda: load_injury_sites(project.content_dir / "injury-sites.yaml"),
                     no_sites)
+    sites_valid = len(problems) == counted
     if not pages and not problems:
         problems.append(Problem("content/", "has no pages: add a Markdown file (*.md)"))
-    problems += _embed_problems(pages, protocols) + _tier_problems(protocols, sites)
+    problems += _picture_problems(project)
+    # Checks across parts only between parts that loaded: one broken protocol file must not
+    # also read as "no protocol for the high-risk sites".
+    if protocols_valid:
+        problems += _embed_problems(pages, protocols)
+    if protocols_valid and sites_valid:
+        problems += _tier_problems(protocols, sites)
     slugs = {page.slug for page in pages}
     problems += [Problem("site.toml", f"plans.topics: there is no page content/{slug}.md")
                  for slug in settings.plans.topics if pages and slug not in slugs]
@@ -83,6 +95,50 @@ def _gather(problems: list[Problem], load: Callable[[], T], empty: T) -> T:
     except ContentError as error:
         problems.extend(error.problems)
         return empty
+
+
+def _picture_problems(project: Project) -> list[Problem]:
+    """Pictures the site would publish as they are, but must not: a link to a file outside
+    `content/images/`, or an SVG that can run a script or load something when opened."""
+    folder = project.images_dir
+    if not folder.is_dir():
+        return []
+    inside = project.content_dir.resolve() / "images"
+    problems = []
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")):
+        name = f"content/images/{path.relative_to(folder).as_posix()}"
+        if not path.resolve().is_relative_to(inside):
+            problems.append(Problem(name, "is a link to a file outside content/images/; copy the "
+                                          "file in instead"))
+        elif path.suffix.lower() == ".svg" and (message := _svg_problem(path)):
+            problems.append(Problem(name, message))
+    return problems
+
+
+_SVG_ACTIVE = {"script", "foreignobject", "iframe", "embed", "object", "handler", "listener"}
+_SVG_FETCH = re.compile(r"@import|url\(\s*['\"]?\s*(?!#|data:image/)", re.IGNORECASE)
+
+
+def _svg_problem(path: Path) -> str | None:
+    """Why an SVG picture cannot be published: opened on its own, a browser runs its scripts."""
+    active = ("is an SVG picture with a script, an event handler or a reference to another "
+              "file; save it without them, or as a PNG")
+    try:
+        root = ElementTree.parse(path).getroot()
+    except (ElementTree.ParseError, OSError):
+        return "is not a valid SVG picture"
+    for element in root.iter():
+        if str(element.tag).rpartition("}")[2].lower() in _SVG_ACTIVE:
+            return active
+        if _SVG_FETCH.search(element.text or ""):
+            return active
+        for key, value in element.attrib.items():
+            local = key.rpartition("}")[2].lower()
+            if local.startswith("on") or _SVG_FETCH.search(value):
+                return active
+            if local == "href" and not value.strip().startswith(("#", "data:image/")):
+                return active
+    return None
 
 
 def _embed_problems(pages: Sequence[Page], protocols: Mapping[str, Protocol]) -> list[Problem]:

@@ -53,8 +53,12 @@ def compose(patient: Patient, schedule: Schedule, pdf: bytes, ics: bytes, *, lib
     context = {"patient": patient, "schedule": schedule, "t": library.strings}
     message = EmailMessage(policy=email.policy.SMTP)
     try:
-        message["From"] = options.sender
         message["To"] = email.utils.formataddr((patient.name, patient.email))
+    except (ValueError, TypeError) as error:  # a line break hidden in an encoded word
+        raise RecordError([Problem("name", f"cannot be used in a message header: {error}")]) \
+            from None
+    try:
+        message["From"] = options.sender
         if options.reply_to:
             message["Reply-To"] = options.reply_to
         message["Subject"] = options.subject

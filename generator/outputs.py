@@ -12,11 +12,12 @@ import contextlib
 import hashlib
 import json
 import os
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from .atomic import StagedWrites, make_dir, write_atomic
+from .atomic import StagedWrites, make_dir, remove_leftovers, write_atomic
 
 _FORMAT = 1
 
@@ -52,6 +53,7 @@ class OutputTree:
     def __init__(self, root: Path, state_file: Path, *, private: bool = False) -> None:
         self.root = root
         self.private = private
+        self._opened = time.time()
         if private:
             make_dir(root, private=True)
         self._state_file = state_file
@@ -104,9 +106,12 @@ class OutputTree:
         """Save the state; with `prune`, first remove the outputs made last time but not now.
 
         Without `prune` (plans: each run makes only the patients it is given), earlier
-        outputs and their records are kept. Returns the removed names.
+        outputs and their records are kept. Temporary files left by a run that was killed
+        are removed. Returns the removed names.
         """
         self._staged.commit()
+        for folder in (self.root, self._state_file.parent):
+            remove_leftovers(folder, older_than=self._opened)
         for name, (inputs, digest) in self._pending.items():
             self._record(name, inputs, digest)
         self._pending = {}

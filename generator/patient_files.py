@@ -12,9 +12,13 @@ from __future__ import annotations
 import csv
 import dataclasses
 import datetime as dt
+import difflib
 import hashlib
 import io
 import json
+import re
+import stat
+import types
 import typing
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -54,13 +58,15 @@ def read_patients(paths: Iterable[Path], *, protocols: Mapping[str, Protocol],
     first one's.
     """
     records = []
-    seen: dict[str, str] = {}
+    seen: dict[str, str] = {}  # by id in lower case: P1 and p1 are one folder on macOS and Windows
     for source, raw, from_csv in _raw_records(paths):
         patient, problems = _validate(raw, protocols, sites, as_of, from_csv=from_csv)
-        if patient is not None and patient.id in seen:
-            problems.append(Problem("id", f"is also the id of {seen[patient.id]}"))
+        folder = patient.id.lower() if patient is not None else ""
+        if patient is not None and folder in seen:
+            problems.append(Problem("id", f"is also the id of {seen[folder]} (ids that differ "
+                                          "only in capitals name the same folder)"))
         elif patient is not None:
-            seen[patient.id] = source
+            seen[folder] = source
         located = tuple(_located(p, from_csv).within(source) for p in problems)
         records.append(PatientRecord(source, None if problems else patient, located,
                                      _digest(raw)))
@@ -88,10 +94,8 @@ def _raw_records(paths: Iterable[Path]) -> Iterator[tuple[str, Any, bool]]:
             continue
         if path.suffix.lower() == ".csv":
             yield from ((f"{name}: {where}", data, True) for where, data in csv_rows(text))
-        elif path.suffix.lower() in (".yaml", ".yml"):
-            yield name, _yaml_record(text), False
         else:
-            yield name, Problem("", "is not a patient file (.yaml, .yml or .csv)"), False
+            yield name, _yaml_record(text), False
 
 
 class _Unreadable(Exception):
@@ -100,8 +104,14 @@ class _Unreadable(Exception):
 
 
 def _read_text(path: Path) -> str:
+    """The text of a patient file; only regular files are read (a pipe or a device never ends)."""
     try:
-        if path.stat().st_size > MAX_FILE_BYTES:
+        info = path.stat()
+        if path.suffix.lower() not in PATIENT_SUFFIXES:
+            raise _Unreadable(Problem("", "is not a patient file (.yaml, .yml or .csv)"))
+        if not stat.S_ISREG(info.st_mode):
+            raise _Unreadable(Problem("", "is not a regular file"))
+        if info.st_size > MAX_FILE_BYTES:
             raise _Unreadable(Problem("", "is larger than 50 MB"))
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -154,12 +164,32 @@ def csv_rows(text: str) -> Iterator[tuple[str, Any]]:
         yield f"row {reader.line_num}", Problem("", f"is not valid CSV: {error}")
 
 
+_COLUMN = re.compile(r"[a-z][a-z0-9_]{0,39}")  # how column names look
+
+
 def _header_problem(columns: list[str], unknown: list[str]) -> str:
+    """What is wrong with the header row; it may really be a patient's row, so only names
+    shaped like column names are repeated."""
+    known = f"the columns are: {', '.join(FLAT_FIELDS)}"
+    blank = [str(n) for n, c in enumerate(columns, 1) if not c]
+    if blank:
+        return f"has no name for column(s) {', '.join(blank)}: name them or delete them ({known})"
     if unknown:
-        return (f"has unknown column(s): {', '.join(unknown)} (check-ins can only be given in "
-                f"YAML files; the columns are: {', '.join(FLAT_FIELDS)})")
+        shown = [c for c in unknown if _looks_like_a_column(c)]
+        hidden = len(unknown) - len(shown)
+        listed = f"unknown column(s): {', '.join(shown)}" + (f" and {hidden} more" * bool(hidden))
+        head = listed if shown else f"{hidden} unknown column(s)"
+        hint = (" (not shown: is the first row a patient rather than a header, or are the "
+                "cells separated by something other than commas or semicolons?)") * bool(hidden)
+        return f"has {head}{hint} (check-ins can only be given in YAML files; {known})"
     twice = sorted({c for c in columns if columns.count(c) > 1})
     return f"names a column twice: {', '.join(twice)}"
+
+
+def _looks_like_a_column(name: str) -> bool:
+    """Whether a header cell looks like a column name (mistyped) rather than a patient's data."""
+    return bool(_COLUMN.fullmatch(name)) and (
+        "_" in name or bool(difflib.get_close_matches(name, list(FLAT_FIELDS), cutoff=0.75)))
 
 
 def _flat_fields() -> dict[str, tuple[str, ...]]:
@@ -167,8 +197,9 @@ def _flat_fields() -> dict[str, tuple[str, ...]]:
     fields: dict[str, tuple[str, ...]] = {}
     hints = typing.get_type_hints(Patient)
     for f in dataclasses.fields(Patient):
-        arms = [a for a in typing.get_args(hints[f.name]) if a is not type(None)] or [hints[f.name]]
-        inner = arms[0]
+        inner = hints[f.name]
+        if typing.get_origin(inner) in (types.UnionType, typing.Union):  # X | None
+            inner = next(a for a in typing.get_args(inner) if a is not type(None))
         if dataclasses.is_dataclass(inner):
             for sub in dataclasses.fields(inner):
                 fields[f"{f.name}_{sub.name}"] = (f.name, sub.name)

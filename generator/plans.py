@@ -122,6 +122,7 @@ def schedule_for(record: PatientRecord, library: Library, as_of: dt.date) -> Sch
     protocol = resolve_protocol(patient, library.protocols, sites) if patient else None
     if patient is None or protocol is None:
         raise RecordError([Problem(record.source, "is not a valid patient record")])
+    _check_language(patient, record.source, library)
     try:
         return make_schedule(patient, protocol, as_of)
     except ScheduleProblem as problem:
@@ -150,11 +151,20 @@ def _strings_for(patient: Patient, source: str, library: Library) -> Any:
     language = patient.language or library.settings.site.language
     if language == library.settings.site.language:
         return library.strings
+    _check_language(patient, source, library)
+    return load_strings(library.project.templates_dir, language)
+
+
+def _check_language(patient: Patient, source: str, library: Library) -> None:
+    """A plan is made in the patient's language: its interface text must exist (so that
+    `r2r check` finds what `r2r plans` would refuse)."""
+    language = patient.language or library.settings.site.language
+    if language == library.settings.site.language:
+        return
     if not strings_file(library.project.templates_dir, language).is_file():
         available = library.settings.site.language
         raise RecordError([Problem(f"{source}: language", "has no interface text in "
                                    f"templates/strings/ (available: {available})")])
-    return load_strings(library.project.templates_dir, language)
 
 
 def plans_tree(project: Project) -> OutputTree:

@@ -11,7 +11,7 @@ website's tables, the handouts and every patient's dated schedule.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -25,16 +25,28 @@ Tier = Literal["low", "high"]
 ACTIVITIES: tuple[Activity, ...] = ("walk", "jog", "run")
 
 
+MAX_MINUTES = 600  # one activity, in one session
+MAX_STAGES = 50
+MAX_COUNT = 30  # sessions per stage, repeats, rest days: a plan stays finite and readable
+MAX_DAYS = 365  # the missed-time rule
+
+
 def _positive(value: float) -> str | None:
-    return None if value > 0 else "must be more than 0 minutes"
+    if not value > 0:  # NaN included
+        return "must be more than 0 minutes"
+    return None if value <= MAX_MINUTES else f"must be at most {MAX_MINUTES} minutes"
 
 
-def _at_least_one(value: int) -> str | None:
-    return None if value >= 1 else "must be 1 or more"
+def _bounded(low: int, high: int) -> Callable[[int], str | None]:
+    def check(value: int) -> str | None:
+        return None if low <= value <= high else f"must be from {low} to {high}"
+
+    return check
 
 
-def _not_negative(value: int) -> str | None:
-    return None if value >= 0 else "must be 0 or more"
+_count = _bounded(1, MAX_COUNT)
+_rest_days = _bounded(0, MAX_COUNT)
+_days = _bounded(1, MAX_DAYS)
 
 
 @dataclass(frozen=True)
@@ -59,11 +71,11 @@ class StageSpec:
     walk: float | None = spec(None, doc="Walk minutes per interval.", check=_positive)
     jog: float | None = spec(None, doc="Jog minutes per interval.", check=_positive)
     repeats: int = spec(1, doc="How many times the interval is done in a session.",
-                        check=_at_least_one)
+                        check=_count)
     segments: tuple[SegmentSpec, ...] = spec((), doc="Explicit segments, in order.")
     recovery: bool = spec(False, doc="A no-impact recovery day: no running or walking session.")
     sessions: int | None = spec(None, doc="Sessions needed here (default: the protocol's rule).",
-                                check=_at_least_one)
+                                check=_count)
     gate: str = spec("", doc="What the clinician must sign off before this stage starts.")
     surface: str = spec("", doc="Where to run at this stage (default: the protocol's).")
     note: str = spec("", doc="A short note shown with the stage.")
@@ -94,8 +106,9 @@ class TrafficLight:
                                            f"({self.amber_pain_up_to + 1}), or some pain "
                                            "scores would be neither amber nor red")
         days = self.amber_rest_days
-        if len(days) != 2 or not 0 < days[0] <= days[1]:
-            yield Problem("amber_rest_days", "must be [fewest, most] days, like [1, 2]")
+        if len(days) != 2 or not 0 < days[0] <= days[1] <= MAX_COUNT:
+            yield Problem("amber_rest_days", f"must be [fewest, most] days, like [1, 2], at most "
+                                             f"{MAX_COUNT}")
 
 
 @dataclass(frozen=True)
@@ -103,13 +116,13 @@ class Rules:
     """How patients move through the stages."""
 
     sessions_per_stage: int = spec(2, doc="Pain-free sessions needed before the next stage.",
-                                   check=_at_least_one)
+                                   check=_count)
     rest_days_between_runs: int = spec(1, doc="Rest days, at least, between two sessions.",
-                                       check=_not_negative)
+                                       check=_rest_days)
     missed_days: int = spec(7, doc="More days than this without a session means dropping back.",
-                            check=_at_least_one)
+                            check=_days)
     days_per_stage_dropped: int = spec(5, doc="Drop one stage for every this many days missed.",
-                                       check=_at_least_one)
+                                       check=_days)
     traffic_light: TrafficLight = spec(TrafficLight(), doc="How symptoms are read.")
 
 
@@ -128,6 +141,8 @@ class ProtocolSpec:
     def check(self) -> Iterator[Problem]:
         if not self.stages:
             yield Problem("stages", "has no stages")
+        elif len(self.stages) > MAX_STAGES:
+            yield Problem("stages", f"has more than {MAX_STAGES} stages")
         elif all(s.recovery for s in self.stages):
             yield Problem("stages", "has only recovery days")
         elif self.stages[0].recovery:

@@ -118,7 +118,19 @@ class _State:
 
 
 def make_schedule(patient: Patient, protocol: Protocol, as_of: dt.date) -> Schedule:
-    """The patient's schedule on `as_of`: replay the history, then plan the rest."""
+    """The patient's schedule on `as_of`: replay the history, then plan the rest.
+
+    Raises `ScheduleProblem` when the check-ins cannot be replayed, or when the plan would run
+    past the last day a date can hold (dates typed in the year 9999).
+    """
+    try:
+        return _schedule(patient, protocol, as_of)
+    except OverflowError:
+        raise ScheduleProblem("plan", "would run past the year 9999: check the dates "
+                                      "(and --as-of)") from None
+
+
+def _schedule(patient: Patient, protocol: Protocol, as_of: dt.date) -> Schedule:
     state = _State(not_before=patient.plan.start)
     logged, notices = _replay(patient, protocol, state)
     if state.stage > len(protocol.stages):

@@ -28,7 +28,7 @@ Check = Callable[[Any], "str | None"]
 
 _BAD: Any = object()  # a value that failed conversion; its problem is already recorded
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_GOT = re.compile(r" \(got [^)]*\)$")
+_PLAIN_KEY = re.compile(r"[a-z][a-z0-9_]{0,39}")  # how field names look
 _TRUE = {"true", "yes", "y", "1"}
 _FALSE = {"false", "no", "n", "0"}
 
@@ -94,7 +94,8 @@ class _Converter:
 
     def fail(self, where: str, message: str) -> Any:
         if self.private:
-            message = _GOT.sub("", message)
+            # A check names the value last, as " (got ...)"; the value may itself hold ")".
+            message = message.partition(" (got ")[0]
         self.problems.append(Problem(where, message))
         return _BAD
 
@@ -129,7 +130,7 @@ class _Converter:
         fields = {f.name: f for f in dataclasses.fields(cls)}
         for key in value:
             if key not in fields:
-                self.fail(_join(where, str(key)), _unknown_key(str(key), fields))
+                self.unknown(where, key, fields)
         before = len(self.problems)
         kwargs = {}
         for name, f in fields.items():
@@ -157,6 +158,15 @@ class _Converter:
         for problem in getattr(instance, "check", lambda: ())():
             self.problems.append(Problem(_join(where, problem.where), problem.message))
         return instance
+
+    def unknown(self, where: str, key: object, fields: Mapping[str, object]) -> None:
+        """Report a key that is not a field; when private, only a key shaped like a field name
+        is repeated (a stray key may be a patient's name or a note)."""
+        if self.private and not _PLAIN_KEY.fullmatch(str(key)):
+            self.fail(where, "has a key that is not a field name (not shown: it may hold "
+                             "patient data)")
+        else:
+            self.fail(_join(where, str(key)), _unknown_key(str(key), fields))
 
     def optional(self, tp: Any, value: object, where: str) -> Any:
         if value is None or value == "":

@@ -91,6 +91,16 @@ def _port(value: int) -> str | None:
     return None if 1 <= value <= 65535 else "must be a port number from 1 to 65535"
 
 
+def _seconds(value: float) -> str | None:
+    return None if 1 <= value <= 600 else "must be a number of seconds from 1 to 600"
+
+
+def _host(value: str) -> str | None:
+    if not re.fullmatch(r"[A-Za-z0-9.:\[\]-]+", value):
+        return f"must be a server name or address, like smtp.clinic.example (got {value!r})"
+    return None
+
+
 def _variable(value: str) -> str | None:
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):
         return f"must be the name of an environment variable (got {value!r})"
@@ -107,7 +117,7 @@ class EmailOptions:
     subject: str = spec(doc="The subject line; it must not mention the injury.",
                         check=checks.one_line)
     reply_to: str = spec("", doc="Where replies go, if not the sender.", check=_mailbox)
-    smtp_host: str = spec("localhost", doc="The SMTP server.", check=checks.one_line)
+    smtp_host: str = spec("localhost", doc="The SMTP server.", check=_host)
     smtp_port: int = spec(587, doc="Its port (587 for starttls, 465 for ssl).", check=_port)
     smtp_security: Literal["starttls", "ssl", "none"] = spec(
         "starttls", doc="starttls, ssl, or none (only for a server on this computer).")
@@ -116,7 +126,7 @@ class EmailOptions:
     password_env: str = spec("R2R_SMTP_PASSWORD", doc="The variable holding the password.",
                              check=_variable)
     ca_file: str = spec("", doc="Extra certificate authorities to trust (PEM), in the project.")
-    timeout: float = spec(30.0, doc="Seconds to wait for the server.")
+    timeout: float = spec(30.0, doc="Seconds to wait for the server.", check=_seconds)
 
 
 @dataclass(frozen=True)
@@ -150,6 +160,9 @@ def load_settings(project: Project) -> Settings:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise SettingsError([Problem(SETTINGS_FILE, f"not valid TOML: {error}")]) from None
+    except RecursionError:  # tomllib reads nested arrays and tables recursively
+        raise SettingsError([Problem(SETTINGS_FILE, "not valid TOML: arrays or tables are "
+                                                    "nested too deeply")]) from None
     try:
         settings = load(Settings, data)
     except Invalid as invalid:

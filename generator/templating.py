@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 import traceback
@@ -75,6 +76,15 @@ def with_embeds(env: jinja2.Environment, body: str) -> markupsafe.Markup:
     return markupsafe.Markup(EMBED.sub(block, body))
 
 
+class _CompiledTemplates(jinja2.FileSystemBytecodeCache):
+    """Compiled templates kept between runs; a failure to keep one only costs a recompile."""
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        # A full disk or a read-only folder must not fail a build over a speed-up.
+        with contextlib.suppress(OSError):
+            super().dump_bytecode(bucket)
+
+
 def _bytecode_cache(folder: Path) -> jinja2.BytecodeCache | None:
     # Compiled templates are kept between runs (Jinja checks each against its source), in the
     # private state folder; if it cannot be created, templates are simply compiled each time.
@@ -82,7 +92,7 @@ def _bytecode_cache(folder: Path) -> jinja2.BytecodeCache | None:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     except OSError:
         return None
-    return jinja2.FileSystemBytecodeCache(str(folder))
+    return _CompiledTemplates(str(folder))
 
 
 def render(env: jinja2.Environment, name: str, **context: Any) -> str:

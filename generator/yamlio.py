@@ -3,7 +3,9 @@
 PyYAML follows YAML 1.1, where the keys and values `on`, `off`, `yes`, `no` are booleans: a
 patient file's `clearance: {on: 2026-11-18}` would lose its key. Our loader resolves only
 `true`/`false` as booleans (as YAML 1.2 does) and reports a key given twice instead of
-silently keeping the last one. It uses libyaml's C parser when available (about 9x faster).
+silently keeping the last one. Anchors and aliases (`&name`, `*name`) are refused: a few lines
+of them expand to billions of values or to a value that contains itself, and none of our
+files needs them. It uses libyaml's C parser when available (about 9x faster).
 """
 
 from __future__ import annotations
@@ -19,7 +21,14 @@ _Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class _Loader(_Base):  # type: ignore[misc]
-    pass
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        # Without aliases every node is constructed once; a node met again came from an alias.
+        if node in self.constructed_objects or node in self.recursive_objects:
+            raise yaml.constructor.ConstructorError(
+                None, None, "anchors and aliases (& and *) are not supported: write each value "
+                "out in full", node.start_mark
+            )
+        return super().construct_object(node, deep=deep)
 
 
 # Replace the YAML 1.1 boolean resolver (y/yes/on/...) with YAML 1.2's true/false.
@@ -81,6 +90,8 @@ def parse_yaml(text: str, *, first_line: int = 1) -> Any:
         mark = error.problem_mark or error.context_mark
         where = f"line {mark.line + first_line}" if mark else ""
         what = error.problem or error.context or "not valid YAML"
+        if error.context and what.startswith("but "):  # "but found another document"
+            what = f"{error.context}, {what}"
         raise YamlProblem(Problem(where, f"YAML: {what}")) from None
     except (yaml.YAMLError, ValueError, TypeError, RecursionError) as error:
         raise YamlProblem(Problem("", f"YAML: {error}")) from None

@@ -50,22 +50,8 @@ def test_markdown_problems_name_the_page(scratch):
         "put the file in content/images/ and write images/<name>"]
 
 
-def test_text_that_is_not_utf8_or_not_text(scratch):
-    (scratch.root / "content" / "latin1.md").write_bytes("---\ntitle: Café\n---\n".encode("latin-1"))
-    (scratch.root / "content" / "binary.md").write_bytes(b"---\ntitle: x\n---\n\x00\x01\x02")
-    assert content_problems(scratch) == [
-        "content/binary.md: contains binary data, not text",
-        "content/latin1.md: is not UTF-8 text (bad byte at position 14); save it as UTF-8",
-    ]
-
-
-def test_unclosed_front_matter_and_huge_pages(scratch):
-    scratch.page("open", "---\ntitle: x\n")
-    (scratch.root / "content" / "huge.md").write_text("---\ntitle: Huge\n---\n" + "word " * 400_000)
-    assert content_problems(scratch) == [
-        "content/huge.md: is 2000 kB; a page may be at most 1000 kB, split it up",
-        "content/open.md: front matter is not closed: add a line '---' after it",
-    ]
+# Pages that are not UTF-8, binary, unclosed, too large, links out of the project, raw HTML:
+# tests/hardening/cases/content.yaml.
 
 
 def test_broken_internal_links_are_found(scratch):

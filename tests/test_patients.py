@@ -6,15 +6,9 @@ import datetime as dt
 import textwrap
 from pathlib import Path
 
-import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
 from generator.injuries import load_injury_sites
 from generator.patient_files import read_patients
-from generator.patients import Patient
 from generator.protocols import load_protocols
-from generator.schema import Invalid, load
 
 from .conftest import REPO
 
@@ -97,16 +91,8 @@ def test_messages_never_repeat_a_patients_values(tmp_path):
     assert not any("ana" in line.lower().split(": ", 1)[1] for line in found)
 
 
-@pytest.mark.parametrize(("patient_id", "message"), [
-    ("../x", "must be 1 to 64 letters, digits, '-' or '_' (it names the plan's folder)"),
-    ("", "is required but empty"),
-    ("P" * 65, "must be 1 to 64 letters, digits, '-' or '_' (it names the plan's folder)"),
-    ("CON", "is a name that some computers reserve for devices; choose another id"),
-    ("lpt1", "is a name that some computers reserve for devices; choose another id"),
-])
-def test_ids_that_are_not_safe_as_a_folder_name(tmp_path, patient_id, message):
-    found = problems(tmp_path, GOOD.replace("id: P1", f"id: '{patient_id}'"))
-    assert found == [f"{tmp_path}/p.yaml: id: {message}"]
+# Ids that are not safe as a folder name, every field wrong in turn, files that are not
+# patient files: tests/hardening/cases/patients.yaml.
 
 
 def test_every_problem_of_a_record_is_reported_at_once(tmp_path):
@@ -169,20 +155,6 @@ def test_the_run_days_wrap_around_the_week(tmp_path):
     assert read(path)[0].ok
 
 
-def test_unreadable_and_non_patient_files(tmp_path):
-    (tmp_path / "latin1.yaml").write_bytes("id: P1\nname: José\n".encode("latin-1"))
-    (tmp_path / "list.yaml").write_text("- a\n- b\n")
-    (tmp_path / "broken.yaml").write_text("id: [P1\n")
-    (tmp_path / "notes.txt").write_text("not a patient")
-    records = read(tmp_path, tmp_path / "missing.yaml")
-    assert [str(p) for r in records for p in r.problems] == [
-        f"{tmp_path}/broken.yaml: line 2: YAML: did not find expected ',' or ']'",
-        f"{tmp_path}/latin1.yaml: line 2: is not UTF-8 text: save or export it as UTF-8 (a spreadsheet's CSV UTF-8)",
-        f"{tmp_path}/list.yaml: must be a table of fields (see r2r new-patient)",
-        f"{tmp_path}/missing.yaml: no such file or folder",
-    ]
-
-
 def csv_file(tmp_path: Path, text: str, *, bom: bool = False, name: str = "export.csv") -> Path:
     path = tmp_path / name
     path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + textwrap.dedent(text).encode("utf-8"))
@@ -220,45 +192,9 @@ def test_bad_rows_name_the_row_and_the_column_and_good_rows_still_load(tmp_path)
         f"{path}: row 3: injury_site: is not a known injury site (see content/injury-sites.yaml)",
         f"{path}: row 3: clearance_on: must be a date written YYYY-MM-DD, like 2026-01-31",
         f"{path}: row 4: has 2 more cell(s) than the header has columns",
-        f"{path}: row 6: id: is also the id of {path}: row 2",
+        f"{path}: row 6: id: is also the id of {path}: row 2 (ids that differ only in capitals name the same folder)",
     ]
 
 
-def test_a_csv_with_unknown_or_missing_columns(tmp_path):
-    unknown = csv_file(tmp_path, "id,name,checkins,colour\nP1,Ana,x,red\n", name="a.csv")
-    [record] = read(unknown)
-    assert str(record.problems[0]).startswith(
-        f"{unknown}: row 1: has unknown column(s): checkins, colour (check-ins can only be given in YAML files")
-    missing = csv_file(tmp_path, "id,name\nP1,Ana\n", name="b.csv")
-    [record] = read(missing)
-    assert [str(p) for p in record.problems] == [
-        f"{missing}: row 2: injury: is required but missing",
-        f"{missing}: row 2: clearance: is required but missing",
-        f"{missing}: row 2: plan: is required but missing"]
-
-
-def test_ten_thousand_rows_load(tmp_path):
-    row = "P{n},Ana Lima,,,fibula,,Dr Smith,2026-11-18,2026-11-24,mon;wed;fri,,,\n"
-    path = tmp_path / "big.csv"
-    path.write_text(HEADER + "\n" + "".join(row.format(n=n) for n in range(10_000)))
-    records = read(path)
-    assert len(records) == 10_000 and all(r.ok for r in records)
-
-
-patient_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-3, 12) | st.text(max_size=10) | st.dates(),
-    lambda children: st.lists(children, max_size=3)
-    | st.dictionaries(st.sampled_from(["id", "name", "injury", "site", "plan", "start", "run_days",
-                                       "clearance", "by", "on", "checkins", "date", "stage"]),
-                      children, max_size=5),
-    max_leaves=15,
-)
-
-
-@settings(max_examples=300)
-@given(patient_values, st.booleans())
-def test_any_input_loads_or_raises_our_error(data, text_values):
-    try:
-        load(Patient, data, text_values=text_values, private=True)
-    except Invalid as invalid:
-        assert invalid.problems
+# Unknown, missing and nameless columns, a missing header row, ten thousand rows, and the
+# fuzzing of every patient loader: tests/hardening/ (cases/patients.yaml, test_fuzz.py).

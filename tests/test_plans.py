@@ -134,28 +134,8 @@ def test_uids_are_stable_when_the_plan_is_made_again_later(demo):
     assert all(p.key in earlier_keys for p in later.planned)
 
 
-def test_nothing_of_a_patient_reaches_the_public_site_or_the_logs(demo):
-    root, built, made = demo
-    private = []
-    for patient, _ in schedules(root).values():
-        words = [patient.name, patient.email, patient.notes.split(".")[0]]
-        private += [word for word in words if word]
-    for path in (root / "output" / "site").rglob("*"):
-        if path.is_file():
-            data = path.read_bytes()
-            leaks = [word for word in private if word and word.encode() in data]
-            assert leaks == [], path
-    for word in private:
-        assert word not in made.output and word not in built.output
-
-
-def test_the_pdf_metadata_holds_nothing_of_the_patient(demo):
-    root, _, _ = demo
-    reader = pypdf.PdfReader(root / "output" / "plans" / "P1001" / "plan.pdf")
-    assert dict(reader.metadata) == {"/Producer": reader.metadata["/Producer"],
-                                     "/Title": "Your return-to-running plan",
-                                     "/Author": "Harbourside Sports Physiotherapy",
-                                     "/Subject": "Running again after a bone stress injury"}
+# Privacy (the site, the search index, the logs, permissions, PDF metadata):
+# tests/hardening/test_privacy.py.
 
 
 def test_a_second_run_renders_nothing_and_a_new_plan_date_remakes_the_plans(demo):

@@ -66,19 +66,7 @@ stages:
     ]
 
 
-def test_empty_and_contradictory_protocols(tmp_path):
-    assert protocol_problems(tmp_path, "title: Empty\nstages: []\n") == [
-        "content/protocols/bad.yaml: stages: has no stages"]
-    assert protocol_problems(tmp_path, """\
-title: Odd
-rules: {traffic_light: {amber_pain_up_to: 3, red_pain_from: 6, amber_rest_days: [2, 1]}}
-stages: [{walk: 10}]
-""") == [
-        "content/protocols/bad.yaml: rules.traffic_light.red_pain_from: must be amber_pain_up_to + 1 (4), or some pain scores would be neither amber nor red",
-        "content/protocols/bad.yaml: rules.traffic_light.amber_rest_days: must be [fewest, most] days, like [1, 2]",
-    ]
-    assert protocol_problems(tmp_path, "title: Rest\nstages: [{recovery: true}, {walk: 10}]\n") == [
-        "content/protocols/bad.yaml: stages[1]: the first stage may not be a recovery day"]
+# Empty, cyclic and contradictory protocols: tests/hardening/cases/protocols.yaml.
 
 
 def test_every_injury_site_maps_to_a_tier_and_a_protocol(scratch):

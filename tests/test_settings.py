@@ -62,16 +62,5 @@ def test_file_checks_follow_the_schema(scratch):
     ]
 
 
-def test_missing_and_malformed_files(scratch):
-    (scratch.root / "site.toml").write_text("[clinic\nname=1")
-    assert settings_problems(scratch)[0].startswith("site.toml: not valid TOML: ")
-    (scratch.root / "site.toml").unlink()
-    assert settings_problems(scratch)[0].startswith("site.toml: not found in ")
-
-
-def test_a_settings_error_exits_2_and_writes_nothing(scratch):
-    scratch.write("site.toml", "[clinic]\nname = 'x'\n")
-    result = scratch.cli("build")
-    assert result.exit_code == 2
-    assert "error: site.toml: clinic.phone: is required but missing" in result.output
-    assert not (scratch.root / "output").exists()
+# A missing, malformed or nested site.toml, and a settings error stopping a build before
+# it writes anything: tests/hardening/cases/settings.yaml.

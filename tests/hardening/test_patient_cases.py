@@ -1,0 +1,12 @@
+"""The catalogue's patient cases (cases/patients.yaml), each through the real CLI."""
+
+from __future__ import annotations
+
+import pytest
+
+from .catalogue import Case, load_cases, run_case
+
+
+@pytest.mark.parametrize("case", [c.param() for c in load_cases("patients")])
+def test_patient_case(case: Case, tmp_path):
+    run_case(case, tmp_path)
