@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import ctypes.util
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import TYPE_CHECKING
 
 from .batch import BatchReport, Reporter, Setup, Task, run_batch
+from .content import Page
 from .fingerprints import Digests
 from .library import Library
 from .markup import localise_anchors
@@ -62,12 +63,12 @@ def handout_documents(library: Library, digests: Digests,
 
     pages = library.handout_pages
     logo = library.settings.logo_path(library.project).as_uri()
-    docs = [
-        Document(handout_url(page.slug), page.path, digests.handout(page),
-                 lambda page=page: render(environment(), "pdf/handout.html", page=page,  # type: ignore[misc]
-                                          logo_src=logo))
-        for page in pages
-    ]
+    def handout(page: Page) -> str:
+        return render(environment(), "pdf/handout.html", page=page, logo_src=logo)
+
+    docs = [Document(handout_url(page.slug), page.path, digests.handout(page),
+                     partial(handout, page))
+            for page in pages]
 
     def booklet() -> str:
         slugs = frozenset(p.slug for p in pages)
@@ -115,6 +116,8 @@ _warned = False
 def warn_if_slow_subsetting() -> None:
     """Warn once if HarfBuzz's subsetter is missing: WeasyPrint then falls back to a slower one."""
     global _warned
+    import ctypes.util
+
     if not _warned and ctypes.util.find_library("harfbuzz-subset") is None:
         log.warning("libharfbuzz-subset0 is not installed: PDFs are made about twice as slowly "
                     "(install it with: apt-get install libharfbuzz-subset0)")

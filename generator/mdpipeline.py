@@ -227,8 +227,8 @@ class _ContentTree(Treeprocessor):  # type: ignore[misc]
                 child.tail = _typographic(child.tail)
 
     def _directive(self, paragraph: ET.Element) -> None:
-        # A paragraph holding only `[[protocol:low-risk]]` becomes a placeholder that the
-        # templates replace with the protocol's table, generated from its data.
+        # A paragraph holding only `[[protocol:low-risk]]` becomes an empty marked block that
+        # the templates fill with the protocol's table, generated from its data.
         match = _DIRECTIVE.fullmatch((paragraph.text or "").strip())
         if match is None or len(paragraph):
             return
