@@ -31,6 +31,7 @@ class Markup:
     """A page body converted and sanitised, with what the site needs to know about it."""
 
     html: str
+    text: str  # what a patient reads, one sentence per block (see generator.plaintext)
     headings: tuple[Heading, ...]
     links: tuple[str, ...]  # internal links, as "slug.html#anchor" or "#anchor"
     anchors: frozenset[str]

@@ -23,6 +23,7 @@ import nh3
 from markdown.treeprocessors import Treeprocessor
 
 from .markup import CALLOUTS, EMBED_KINDS, Heading, Markup, MarkupError
+from .plaintext import readable_text
 
 _TAGS = {
     "a", "abbr", "b", "blockquote", "br", "caption", "code", "dd", "del", "details", "div",
@@ -116,6 +117,7 @@ class MarkdownPipeline:
             raise MarkupError(list(dict.fromkeys(found.problems)))
         return Markup(
             html=clean,
+            text=readable_text(clean),
             headings=tuple(_headings(getattr(self._md, "toc_tokens", []))),
             links=tuple(dict.fromkeys(found.links)),
             anchors=frozenset(found.anchors),

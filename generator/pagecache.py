@@ -19,7 +19,7 @@ from .atomic import write_atomic
 from .content import Page, PageMeta
 from .markup import Heading, Markup
 
-_FORMAT = 1
+_FORMAT = 2
 
 
 class PageCache:
@@ -83,7 +83,8 @@ def _plain(page: Page) -> dict[str, Any]:
     return {
         "slug": page.slug, "path": page.path, "digest": page.digest, "meta": meta,
         "body": {
-            "html": body.html, "headings": [dataclasses.astuple(h) for h in body.headings],
+            "html": body.html, "text": body.text,
+            "headings": [dataclasses.astuple(h) for h in body.headings],
             "links": list(body.links), "anchors": sorted(body.anchors),
             "images": [str(p) for p in body.images], "cited": sorted(body.cited),
             "embeds": list(body.embeds),
@@ -97,7 +98,7 @@ def _page(plain: dict[str, Any]) -> Page:
     meta["reviewed"] = dt.date.fromisoformat(meta["reviewed"]) if meta["reviewed"] else None
     body = plain["body"]
     markup = Markup(
-        html=body["html"], headings=tuple(Heading(*h) for h in body["headings"]),
+        html=body["html"], text=body["text"], headings=tuple(Heading(*h) for h in body["headings"]),
         links=tuple(body["links"]), anchors=frozenset(body["anchors"]),
         images=tuple(Path(p) for p in body["images"]), cited=frozenset(body["cited"]),
         embeds=tuple(body["embeds"]))

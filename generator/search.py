@@ -11,13 +11,12 @@ import json
 from collections.abc import Sequence
 
 from .content import Page
-from .plaintext import readable_text
 
 
 def search_index(pages: Sequence[Page]) -> str:
     """The search index of `pages`, as JSON."""
     entries = [{"url": page.url, "title": page.title, "summary": page.meta.summary,
                 "headings": [heading.title for heading in page.body.headings],
-                "text": readable_text(page.body.html)}
+                "text": page.body.text}
                for page in pages]
     return json.dumps({"pages": entries}, ensure_ascii=False, separators=(",", ":"))
