@@ -133,10 +133,10 @@ def remove_leftovers(folder: Path, *, older_than: float) -> list[Path]:
     """
     removed = []
     for parent, _folders, names in os.walk(folder):
-        for name in names:
+        for name in filter(_TEMPORARY.fullmatch, names):
             path = Path(parent, name)
             with contextlib.suppress(OSError):
-                if _TEMPORARY.fullmatch(name) and path.lstat().st_mtime < older_than:
+                if path.lstat().st_mtime < older_than:
                     path.unlink()
                     removed.append(path)
     return removed

@@ -218,7 +218,8 @@ def split_front_matter(text: str) -> tuple[str, str, int]:
 def _read(path: Path, folder: Path) -> bytes:
     """The bytes of a page file that lies in `folder` (a link out of it would publish any file)."""
     try:
-        if not path.resolve().is_relative_to(folder.resolve()):
+        # `path` is an entry of `folder`: only a symbolic link can lead out of it.
+        if path.is_symlink() and not path.resolve().is_relative_to(folder.resolve()):
             raise ContentError([Problem("", "is a link to a file outside the content folder; "
                                             "copy the file in instead")])
         size = path.stat().st_size
