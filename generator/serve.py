@@ -23,6 +23,7 @@ from .project import Project
 
 log = logging.getLogger(__name__)
 LIVE = "/__r2r__/"
+SETTLE_SECONDS = 0.1  # quiet time after a change before building
 _SCRIPT = f'<script src="{LIVE}live.js" defer></script>'.encode()
 
 
@@ -91,9 +92,19 @@ class PreviewServer:
         snapshot = self._snapshot()
         while not self._stop.wait(self.interval):
             current = self._snapshot()
-            if current != snapshot:
-                snapshot = current
-                self.rebuild()
+            if current == snapshot:
+                continue
+            # Editors may save a file in several writes (truncate, then write): build only
+            # once the files have stopped changing, or a half-saved page is reported.
+            while not self._stop.wait(SETTLE_SECONDS):
+                settled = self._snapshot()
+                if settled == current:
+                    break
+                current = settled
+            if self._stop.is_set():
+                return
+            snapshot = current
+            self.rebuild()
 
     def _snapshot(self) -> dict[str, tuple[int, int]]:
         return {str(path): _stamp(path) for path in _watched(self.project)}

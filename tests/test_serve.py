@@ -56,6 +56,23 @@ def test_pages_are_served_with_the_reload_script_and_only_from_loopback(preview,
     assert missing[0] == 404 and "Page not found" in missing[2]
 
 
+def test_a_page_saved_in_several_writes_is_built_only_once_complete(preview, scratch, caplog):
+    first = status(preview)["generation"]
+    page = scratch.root / "content" / "basics.md"
+    text = page.read_text().replace("Bone breaks down", "Bone wears out")
+    piece = len(text) // 10 + 1
+    with page.open("w") as handle:  # truncated at once: for a moment the page is empty
+        for start in range(0, len(text), piece):
+            handle.write(text[start:start + piece])
+            handle.flush()
+            time.sleep(0.03)
+    wait_for(lambda: status(preview)["generation"] > first)
+    time.sleep(0.5)
+    assert status(preview)["error"] is None
+    assert not [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert "Bone wears out" in get(preview.url + "basics.html")[2]
+
+
 def test_an_edit_is_rebuilt_and_a_bad_edit_keeps_the_last_good_build(preview, scratch):
     first = status(preview)["generation"]
     page = scratch.root / "content" / "basics.md"
