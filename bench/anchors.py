@@ -1,8 +1,8 @@
 """The anchors: the same generated corpus as an MkDocs project and as a Pelican project.
 
-Both use the Markdown extensions our pipeline uses (tables, toc, admonition, footnotes,
-sane_lists), so the three tools convert the same text to the same kind of HTML. They run from
-their own virtual environment, `bench/.venv`, which `make bench` creates.
+Both use the Python-Markdown extensions that give what our pipeline gives (tables, heading
+anchors, callouts, footnotes, sane lists), so the three tools turn the same text into the same
+HTML. They run from their own virtual environment, `bench/.venv`, which `make bench` creates.
 """
 
 from __future__ import annotations

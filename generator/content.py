@@ -168,7 +168,7 @@ def load_page(source: PageSource, pipeline: MarkdownPipeline) -> Page:
             markup = pipeline.render(body, sources=meta.sources)
     except MarkupError as error:
         raise ContentError(Problem(name, m) for m in error.messages) from None
-    except RecursionError:  # the Markdown converter walks nested blocks recursively
+    except RecursionError:  # callouts inside callouts are read recursively
         raise ContentError([Problem(name, "nests lists, quotes or other blocks too deeply to "
                                           "convert; flatten them")]) from None
     except _TooSlow:

@@ -15,6 +15,13 @@ CALLOUTS = ("red-flag", "tip", "note")
 EMBED_KINDS = ("protocol",)
 # A generated block (a protocol table) as the sanitised body holds it.
 EMBED = re.compile(r'<div data-embed="([a-z]+):([a-z0-9-]+)"></div>')
+# A tag with its attributes (values quoted or not), a comment, a run of text, or a stray "<".
+# It reads the sanitiser's output exactly, and the converter's well enough to shape it before
+# it is sanitised; it is several times faster than `html.parser`, which matters at a thousand
+# pages.
+HTML_TOKEN = re.compile(
+    r"""<(/?)([a-zA-Z][a-zA-Z0-9]*)((?:\s+[^\s"'>/=]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s>]+))?)*)"""
+    r"""\s*/?>|<!--.*?(?:-->|\Z)|([^<]+)|(<)""", re.S)
 
 
 @dataclass(frozen=True)

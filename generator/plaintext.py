@@ -10,17 +10,13 @@ from __future__ import annotations
 import re
 from html import unescape
 
+from .markup import HTML_TOKEN
+
 _BLOCKS = {"p", "li", "h2", "h3", "h4", "h5", "h6", "td", "th", "dt", "dd", "figcaption",
            "blockquote", "summary", "caption"}
 _SKIPPED = {"sup", "script", "style"}
 _VOID = {"br", "hr", "img", "wbr", "col", "input", "source", "track", "area", "embed"}
 
-# A tag with its attributes (values quoted or not), a comment, a run of text, or a stray "<".
-# The pipeline's output is serialised by the sanitiser, so this simple lexer reads it exactly;
-# it is several times faster than `html.parser`, which matters at a thousand pages.
-_TOKEN = re.compile(
-    r"""<(/?)([a-zA-Z][a-zA-Z0-9]*)((?:\s+[^\s"'>/=]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s>]+))?)*)"""
-    r"""\s*/?>|<!--.*?(?:-->|\Z)|([^<]+)|(<)""", re.S)
 _CLASS = re.compile(r"""\sclass\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""")
 
 
@@ -37,7 +33,7 @@ def sentences(html: str, *, lead: str = "") -> list[str]:
         if text:
             found.append(text if text[-1] in ".!?" else text.rstrip(":;,") + ".")
 
-    for token in _TOKEN.finditer(f"<p>{lead}</p>{html}" if lead else html):
+    for token in HTML_TOKEN.finditer(f"<p>{lead}</p>{html}" if lead else html):
         closing, tag, attributes, text, stray = token.groups()
         if text is not None or stray is not None:
             if not skip_depth:

@@ -33,7 +33,7 @@ def package_version(distribution: str, module: str | None = None) -> str:
 
 
 # The libraries whose output ends up in ours, as (distribution, import name).
-_RENDERERS = (("markdown", "markdown"), ("nh3", "nh3"), ("Jinja2", "jinja2"),
+_RENDERERS = (("cmarkgfm", "cmarkgfm"), ("nh3", "nh3"), ("Jinja2", "jinja2"),
               ("weasyprint", "weasyprint"), ("pydyf", "pydyf"), ("segno", "segno"),
               ("icalendar", "icalendar"))
 

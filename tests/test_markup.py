@@ -110,3 +110,34 @@ def test_localised_anchors_make_pages_share_one_document():
     assert localise_anchors(body, "basics", frozenset({"basics", "walking"})) == (
         '<h2 id="basics--why">Why</h2><a href="#basics--why">x</a><a href="#walking--how">y</a>'
         '<a href="#walking">z</a><a href="other.html#q">o</a><a href="https://e.org/a.html">e</a>')
+
+
+def test_callouts_nest_hold_markdown_and_are_only_text_inside_code(pipeline):
+    html = pipeline.render(
+        "!!! note \"Before *you* run\"\n    - one\n    - two\n\n    !!! tip\n        Inner.\n\n"
+        "After.\n\n```\n!!! warning\n    not a callout\n```\n").html
+    assert html.count('<div class="admonition') == 2
+    assert '<p class="admonition-title">Before <em>you</em> run</p>' in html
+    assert '<li>one</li>' in html and '<p>Inner.</p>' in html
+    assert '<p>After.</p>' in html
+    assert "<pre><code>!!! warning\n    not a callout\n</code></pre>" in html
+
+
+def test_sources_that_look_like_blocks_stay_one_line_of_text(pipeline):
+    html = pipeline.render("A[^1] b[^2] c[^3].", sources=[
+        "2019. Smith J. *Bone*.", "# Not a heading", "<https://example.org/x>"]).html
+    assert "<li id=\"fn:1\">\n<p>2019. Smith J. <em>Bone</em>." in html
+    assert "<p># Not a heading" in html
+    assert '<a href="https://example.org/x">https://example.org/x</a>' in html
+
+
+def test_citations_are_numbered_in_reading_order_and_left_alone_in_code(pipeline):
+    html = pipeline.render("One[^1] `[^1]` two[^1].\n\n    [^1]\n", sources=["S"]).html
+    assert html.index('id="fnref:1"') < html.index('id="fnref2:1"')
+    assert "<code>[^1]</code>" in html and "<pre><code>[^1]\n</code></pre>" in html
+    assert 'href="#fnref:1"' in html and 'href="#fnref2:1"' in html
+
+
+def test_repeated_headings_get_distinct_anchors(pipeline):
+    markup = pipeline.render("## Rest\n\n## Rest\n\n## Rest_1\n\n## Sources\n", sources=["S"])
+    assert [h.id for h in markup.headings] == ["rest", "rest_1", "rest_2", "sources_1", "sources"]
