@@ -9,6 +9,7 @@ bound memory. The runner never prints: it reports to a `Reporter` that the calle
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 from collections.abc import Callable, Iterable, Iterator, Sized
@@ -105,7 +106,8 @@ def default_jobs() -> int:
 
 def run_batch(tasks: Iterable[Task[P]], work: Callable[[P], Any], *, label: str,
               total: int | None = None, jobs: int | None = None, setup: Setup | None = None,
-              reporter: Reporter | None = None, recycle_after: int | None = None) -> BatchReport:
+              reporter: Reporter | None = None, recycle_after: int | None = None,
+              chunk: int = 1) -> BatchReport:
     """Run `work(task.payload)` for every task and report each outcome; never raise for one.
 
     `work` and `setup.function` must be importable module-level functions. `tasks` may be a
@@ -113,6 +115,9 @@ def run_batch(tasks: Iterable[Task[P]], work: Callable[[P], Any], *, label: str,
     it at a time, so a batch of thousands keeps memory flat. With `recycle_after`, each worker
     process is replaced after about that many tasks, bounding what a renderer holds on to.
     With one job (or one task) everything runs in this process, through the same code path.
+    Tasks that take about a millisecond (converting a page) are sent to the workers `chunk`
+    at a time, so that passing them back and forth does not cost more than doing them; each
+    still succeeds or fails on its own.
     """
     reporter = reporter or SilentReporter()
     if total is None and isinstance(tasks, Sized):
@@ -125,7 +130,8 @@ def run_batch(tasks: Iterable[Task[P]], work: Callable[[P], Any], *, label: str,
         if workers == 1:
             outcomes = dict(_run_here(tasks, work, setup, reporter))
         else:
-            outcomes = dict(_run_pool(iter(tasks), work, setup, reporter, workers, recycle_after))
+            outcomes = dict(_run_pool(iter(tasks), work, setup, reporter, workers, recycle_after,
+                                      max(1, chunk)))
     finally:
         reporter.finish()
     report = BatchReport([outcomes[i] for i in range(len(outcomes))])
@@ -146,8 +152,8 @@ def _run_here(tasks: Iterable[Task[P]], work: Callable[[P], Any], setup: Setup |
 
 
 def _run_pool(tasks: Iterator[Task[P]], work: Callable[[P], Any], setup: Setup | None,
-              reporter: Reporter, workers: int,
-              recycle_after: int | None) -> Iterator[tuple[int, Done]]:
+              reporter: Reporter, workers: int, recycle_after: int | None,
+              chunk: int) -> Iterator[tuple[int, Done]]:
     # NOTE: workers are recycled by starting a fresh pool for each round of tasks, not with
     # ProcessPoolExecutor's max_tasks_per_child: on Python 3.11 a pool whose workers all
     # retired before the queue was empty waits for ever (CPython gh-115634).
@@ -162,7 +168,8 @@ def _run_pool(tasks: Iterator[Task[P]], work: Callable[[P], Any], setup: Setup |
             max_workers=workers, mp_context=context,
             initializer=setup.function if setup else None, initargs=setup.args if setup else (),
         ) as pool:
-            results, exhausted = _round(pool, numbered, work, reporter, workers, per_round)
+            results, exhausted = _round(pool, numbered, work, reporter, workers, per_round,
+                                        chunk)
             yield from results
         if exhausted:
             return
@@ -170,37 +177,38 @@ def _run_pool(tasks: Iterator[Task[P]], work: Callable[[P], Any], setup: Setup |
 
 def _round(pool: ProcessPoolExecutor, numbered: Iterator[tuple[int, Task[P]]],
            work: Callable[[P], Any], reporter: Reporter, workers: int,
-           limit: int | None) -> tuple[list[tuple[int, Done]], bool]:
-    """Run tasks on `pool`, keeping a few in flight, until `limit` or the end of the tasks."""
+           limit: int | None, chunk: int) -> tuple[list[tuple[int, Done]], bool]:
+    """Run tasks on `pool`, keeping a few chunks in flight, until `limit` or the end."""
     from concurrent.futures import FIRST_COMPLETED, wait
     from concurrent.futures.process import BrokenProcessPool
 
-    in_flight: dict[Future[Done], tuple[int, Task[P]]] = {}
+    in_flight: dict[Future[list[Done]], list[tuple[int, Task[P]]]] = {}
     results: list[tuple[int, Done]] = []
     taken, exhausted, broken = 0, False, False
     try:
         while True:
             while not broken and not exhausted and len(in_flight) < 2 * workers and \
                     (limit is None or taken < limit):
-                item = next(numbered, None)
-                if item is None:
-                    exhausted = True
+                size = chunk if limit is None else min(chunk, limit - taken)
+                items = list(itertools.islice(numbered, size))
+                exhausted = len(items) < size
+                if not items:
                     break
                 try:
-                    in_flight[pool.submit(attempt, work, item[1])] = item
+                    in_flight[pool.submit(attempt_all, work, [t for _, t in items])] = items
                 except BrokenProcessPool:
-                    results.append((item[0], _died(item[1])))
+                    results += [(index, _died(task)) for index, task in items]
                     broken = True
-                taken += 1
+                taken += len(items)
             if not in_flight:
                 return results, exhausted and not broken
             finished, _ = wait(in_flight, return_when=FIRST_COMPLETED)
             for future in finished:
-                index, task = in_flight.pop(future)
-                done = _collect(future, task)
-                broken = broken or done.error == _DIED
-                reporter.advance(done)
-                results.append((index, done))
+                items = in_flight.pop(future)
+                for (index, _), done in zip(items, _collect(future, items), strict=True):
+                    broken = broken or done.error == _DIED
+                    reporter.advance(done)
+                    results.append((index, done))
     except BaseException:
         pool.shutdown(wait=True, cancel_futures=True)
         raise
@@ -209,17 +217,22 @@ def _round(pool: ProcessPoolExecutor, numbered: Iterator[tuple[int, Task[P]]],
 _DIED = "the worker process stopped unexpectedly (out of memory, or killed); run it again"
 
 
-def _collect(future: Future[Done], task: Task[Any]) -> Done:
+def _collect(future: Future[list[Done]], items: list[tuple[int, Task[Any]]]) -> list[Done]:
     from concurrent.futures.process import BrokenProcessPool
 
     try:
         return future.result()
     except BrokenProcessPool:
-        return _died(task)
+        return [_died(task) for _, task in items]
 
 
 def _died(task: Task[Any]) -> Done:
     return Done(task.name, error=_DIED)
+
+
+def attempt_all(work: Callable[[P], Any], tasks: list[Task[P]]) -> list[Done]:
+    """Run a chunk of tasks in a worker, each on its own (see `attempt`)."""
+    return [attempt(work, task) for task in tasks]
 
 
 def attempt(work: Callable[[P], Any], task: Task[P]) -> Done:

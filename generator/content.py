@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from . import checks
-from .batch import Setup, Task, run_batch
+from .batch import Setup, Task, default_jobs, run_batch
 from .errors import ContentError, Problem
 from .markup import Markup, MarkupError
 from .schema import Invalid, load, spec
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 MAX_PAGE_BYTES = 1_000_000
 MAX_SECONDS_PER_PAGE = 30  # a real page converts in milliseconds
 PARALLEL_PAGES = 200  # below this, starting worker processes costs more than it saves
+CHUNKS_PER_WORKER = 8  # pages go to the workers in this many parts each: few, but enough to share
 RESERVED_SLUGS = frozenset({"index", "404", "search", "sitemap", "robots", "assets", "images",
                             "handouts"})
 
@@ -105,10 +106,11 @@ def load_pages(content_dir: Path, labels: Mapping[str, str], *, store: PageStore
             pages.append(cached)
         else:
             pending.append(source)
-    workers = jobs if len(pending) >= PARALLEL_PAGES else 1
+    workers = (jobs or default_jobs()) if len(pending) >= PARALLEL_PAGES else 1
     tasks = [Task(source.name, source) for source in pending]
     report = run_batch(tasks, convert_page, label="pages", jobs=workers,
-                       setup=Setup(prepare_converter, (content_dir, dict(labels))))
+                       setup=Setup(prepare_converter, (content_dir, dict(labels))),
+                       chunk=-(-len(pending) // (workers * CHUNKS_PER_WORKER)))
     for done in report.done:
         if isinstance(done.value, Page):
             pages.append(done.value)

@@ -46,12 +46,13 @@ class Recorder:
         self.events.append("finish")
 
 
-@pytest.mark.parametrize("jobs", [1, 2])
-def test_each_item_succeeds_or_fails_on_its_own(jobs, caplog):
+@pytest.mark.parametrize(("jobs", "chunk", "recycle_after"),
+                         [(1, 1, None), (2, 1, None), (2, 4, None), (2, 4, 1)])
+def test_each_item_succeeds_or_fails_on_its_own(jobs, chunk, recycle_after, caplog):
     tasks = [Task(f"item {i}", i) for i in range(1, 7)]
     recorder = Recorder()
     report = run_batch(tasks, work, label="items", jobs=jobs, setup=Setup(prepare, ("n",)),
-                       reporter=recorder)
+                       reporter=recorder, chunk=chunk, recycle_after=recycle_after)
     assert [d.name for d in report.done] == [t.name for t in tasks]
     assert [d.value.split(":")[0] for d in report.succeeded] == ["n1", "n2", "n5", "n6"]
     assert [(d.name, d.error) for d in report.failed] == [
@@ -68,10 +69,19 @@ def test_a_pool_really_uses_other_processes():
     assert {int(d.value.split(":")[1]) for d in report.done}.isdisjoint({os.getpid()})
 
 
-def test_a_dead_worker_fails_its_items_and_the_batch_returns():
-    report = run_batch([Task(str(i), i) for i in range(3)], die, label="x", jobs=2)
-    assert report.exit_code == 1
+@pytest.mark.parametrize("chunk", [1, 2])
+def test_a_dead_worker_fails_its_items_and_the_batch_returns(chunk):
+    report = run_batch([Task(str(i), i) for i in range(5)], die, label="x", jobs=2, chunk=chunk)
+    assert report.exit_code == 1 and len(report.done) == 5
     assert all("worker process stopped unexpectedly" in d.error for d in report.failed)
+
+
+def test_chunks_of_items_share_a_worker_and_keep_their_order():
+    report = run_batch([Task(str(i), i) for i in (1, 2, 6, 7)], work, label="x", jobs=2,
+                       setup=Setup(prepare, ("",)), chunk=2)
+    assert [d.value.split(":")[0] for d in report.done] == ["1", "2", "6", "7"]
+    first, second = ({d.value.split(":")[1] for d in report.done[i:i + 2]} for i in (0, 2))
+    assert len(first) == 1 and len(second) == 1
 
 
 def test_an_empty_batch_does_nothing():
