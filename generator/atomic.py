@@ -82,16 +82,23 @@ class StagedWrites:
     def __init__(self, *, private: bool = False) -> None:
         self.private = private
         self._staged: list[tuple[Path, Path]] = []  # (temporary file, target)
+        self._folders: set[Path] = set()  # made (or found) already
 
     def add(self, path: Path, data: bytes) -> None:
         """Write `data` for `path`, not yet visible there."""
-        make_dir(path.parent, private=self.private)
+        if path.parent not in self._folders:
+            make_dir(path.parent, private=self.private)
+            self._folders.add(path.parent)
         try:
             fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
             self._staged.append((Path(temp), path))
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-            os.chmod(temp, PRIVATE_FILE if self.private else PUBLIC_FILE)
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view):]
+                os.fchmod(fd, PRIVATE_FILE if self.private else PUBLIC_FILE)
+            finally:
+                os.close(fd)
         except OSError as error:
             self.abort()
             raise OutputError([Problem(str(path), f"cannot be written: {error.strerror}; "
