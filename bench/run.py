@@ -114,11 +114,18 @@ def timed(command: list[str]) -> tuple[float, float]:
     return elapsed, peak / 2**20
 
 
-def alternate(measures: list[Measure], runs: int) -> list[Line]:
-    """Run the measures in turn, `runs` times, and report their medians."""
-    for _ in range(runs):
+def alternate(measures: list[Measure], runs: int, warmup: int = 0) -> list[Line]:
+    """Run the measures in turn, `runs` times, and report their medians.
+
+    `warmup` rounds run first and are not counted: the first run of a tool after another
+    finds its files out of the system's caches, whichever tool it is.
+    """
+    for round_ in range(warmup + runs):
         for measure in measures:
             measure.run()
+            if round_ < warmup:
+                measure.times.clear()
+                measure.peaks.clear()
     return [Line(m.label, m.median, max(m.peaks)) for m in measures]
 
 
@@ -166,7 +173,7 @@ def site_lines(pages: int, runs: int, with_anchors: bool) -> list[Line]:
                     anchors.pelican_build(pelican), lambda: _append(post))]
     lines = []
     for group in measures.values():
-        results = alternate(group, runs)
+        results = alternate(group, runs, warmup=1)
         lines += results
         lines += [faster(results[0], other) for other in results[1:]]
     return lines
@@ -194,7 +201,7 @@ def full_rebuild_lines(pages: int, runs: int) -> list[Line]:
         subprocess.run([*R2R, "--project", str(project), "build", "-q"], check=True)
     command = [*R2R, "--project", str(project), "build", "-q"]
     return alternate([Measure(f"r2r, no-change rebuild, {pages} pages + their handouts",
-                              command)], runs)
+                              command)], runs, warmup=1)
 
 
 def plan_lines(count: int, runs: int, memory_count: int | None) -> list[Line]:
@@ -233,7 +240,10 @@ def plan_lines(count: int, runs: int, memory_count: int | None) -> list[Line]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--runs", type=int, default=3, help="runs per figure (median)")
+    parser.add_argument("--runs", type=int, default=5,
+                        help="runs per site-build figure (median), after one uncounted run")
+    parser.add_argument("--long-runs", type=int, default=3,
+                        help="runs per handout and plan figure (median)")
     parser.add_argument("--pages", type=int, nargs="+", default=[100, 1000])
     parser.add_argument("--topics", type=int, default=20)
     parser.add_argument("--patients", type=int, default=200)
@@ -257,12 +267,13 @@ def main() -> None:
     if "full" in only and args.full_rebuild_pages:
         lines += full_rebuild_lines(args.full_rebuild_pages, args.runs)
     if "handouts" in only:
-        lines += handout_lines(args.topics, args.runs)
+        lines += handout_lines(args.topics, args.long_runs)
     if "plans" in only:
-        lines += plan_lines(args.patients, args.runs, args.memory_patients or None)
+        lines += plan_lines(args.patients, args.long_runs, args.memory_patients or None)
 
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Linux {platform.release()}, "
-          f"Python {platform.python_version()}; median of {args.runs} runs")
+          f"Python {platform.python_version()}; median of {args.runs} runs after one uncounted "
+          f"(site builds), of {args.long_runs} (handouts, plans)")
     if not with_anchors:
         print("(MkDocs and Pelican are not installed in bench/.venv: `make bench` installs them)")
     width = max(len(line.label) for line in lines)
