@@ -110,7 +110,7 @@ def load_pages(content_dir: Path, labels: Mapping[str, str], *, store: PageStore
     tasks = [Task(source.name, source) for source in pending]
     report = run_batch(tasks, convert_page, label="pages", jobs=workers,
                        setup=Setup(prepare_converter, (content_dir, dict(labels))),
-                       chunk=-(-len(pending) // (workers * CHUNKS_PER_WORKER)))
+                       chunk=-(-len(pending) // (workers * CHUNKS_PER_WORKER)), fork=True)
     for done in report.done:
         if isinstance(done.value, Page):
             pages.append(done.value)

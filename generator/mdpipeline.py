@@ -16,6 +16,7 @@ anchors. A page converts in about a twentieth of the time Python-Markdown took.
 
 from __future__ import annotations
 
+import bisect
 import html
 import re
 import unicodedata
@@ -62,9 +63,7 @@ _OPTIONS = cmark.Options.CMARK_OPT_UNSAFE | cmark.Options.CMARK_OPT_SMART
 _EXTENSIONS = ["table"]
 _CITATION = re.compile(r"\[\^([^\]\s]+)\](:?)")
 _CITE = re.compile(r"\[\^([0-9]+)\]")
-# Code (kept as it is), or a run of text between tags that cites a source.
-_CITING = re.compile(r"(<(code|pre|kbd)[\s>].*?</\2\s*>)|(?<=>)[^<>]*\[\^[0-9]+\][^<>]*",
-                     re.S | re.I)
+_CODE = re.compile(r"<(code|pre|kbd)[\s>].*?</\1\s*>", re.S | re.I)  # citations there are text
 _DIRECTIVE = re.compile(r"<p>\s*\[\[\s*([a-z]+)\s*:\s*([A-Za-z0-9-]+)\s*\]\]\s*</p>")
 _CALLOUT = re.compile(r'!!! ?([\w-]+(?: +[\w-]+)*)(?: +"(.*?)")? *')
 _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
@@ -213,13 +212,21 @@ class MarkdownPipeline:
         raw = _HEADING.sub(lambda match: self._heading(match, found, anchors), raw)
         if "[^" not in raw:
             return raw
-
-        def cite(text: re.Match[str]) -> str:
-            if text.group(1):  # code, where a citation is only text
-                return text.group(0)
-            return _CITE.sub(lambda match: self._reference(match, found), text.group(0))
-
-        return _CITING.sub(cite, raw)
+        code = [m.span() for m in _CODE.finditer(raw)]
+        out, at = [], 0
+        seen, opened, closed = 0, -1, -1  # the last "<" and ">" before `seen`
+        for match in _CITE.finditer(raw):
+            start = match.start()
+            opened = max(opened, raw.rfind("<", seen, start))
+            closed = max(closed, raw.rfind(">", seen, start))
+            seen = start
+            inside = bisect.bisect(code, (start, len(raw)))
+            if opened > closed or (inside and code[inside - 1][1] > start):
+                continue  # inside a tag, or in code where a citation is only text
+            out += [raw[at:start], self._reference(match, found)]
+            at = match.end()
+        out.append(raw[at:])
+        return "".join(out)
 
     @staticmethod
     def _heading(match: re.Match[str], found: _Findings, anchors: _Anchors) -> str:

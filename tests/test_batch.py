@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import logging
 import os
+import subprocess
+import sys
 
 import pytest
 
 from generator.batch import Done, Setup, Task, run_batch
 from generator.errors import RecordError
+
+from .conftest import REPO
 
 _prefix = ""
 
@@ -86,3 +90,32 @@ def test_chunks_of_items_share_a_worker_and_keep_their_order():
 
 def test_an_empty_batch_does_nothing():
     assert run_batch([], work, label="none").done == []
+
+
+def has_marker(_: int) -> bool:
+    return "r2r_fork_marker" in sys.modules
+
+
+_FORK_SCRIPT = """
+import sys, threading, types
+sys.modules["r2r_fork_marker"] = types.ModuleType("r2r_fork_marker")
+from generator.batch import Task, run_batch
+from tests.test_batch import has_marker
+if {thread}:
+    stop = threading.Event()
+    threading.Thread(target=stop.wait).start()
+report = run_batch([Task(str(i), i) for i in range(4)], has_marker, label="x", jobs=2,
+                   fork={fork})
+print(sorted({{d.value for d in report.done}}))
+if {thread}:
+    stop.set()
+"""
+
+
+@pytest.mark.parametrize(("fork", "thread", "forked"), [
+    (True, False, True), (False, False, False), (True, True, False)])
+def test_workers_are_forked_only_when_asked_and_safe(fork, thread, forked):
+    # Run in a fresh process: pytest's own workers run threads of their own.
+    result = subprocess.run([sys.executable, "-c", _FORK_SCRIPT.format(fork=fork, thread=thread)],
+                            cwd=REPO, capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == f"[{forked}]"
