@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 
 import pytest
 
-from generator.atomic import write_atomic, write_if_changed
+from generator.atomic import StagedWrites, write_atomic, write_if_changed
 from generator.errors import OutputError
 from generator.outputs import OutputTree, sha256
 
@@ -87,3 +88,43 @@ def test_a_changed_or_damaged_output_is_not_current(tmp_path):
     assert not OutputTree(root, state).current("a.pdf", "v2")
     (root / "a.pdf").write_bytes(b"truncated")
     assert not OutputTree(root, state).current("a.pdf", "v1")
+
+
+def test_staged_files_appear_together_on_commit(tmp_path):
+    staged = StagedWrites()
+    for n in range(50):
+        staged.add(tmp_path / "site" / f"p{n}.html", f"page {n}".encode() * 100)
+    assert not list((tmp_path / "site").glob("*.html"))  # written, but not visible yet
+    targets = staged.commit()
+    assert len(targets) == 50 and (tmp_path / "site" / "p7.html").read_bytes() == b"page 7" * 100
+    assert not [p for p in (tmp_path / "site").iterdir() if p.name.endswith(".tmp")]
+
+
+def test_a_failed_staged_write_names_its_file_and_replaces_nothing(tmp_path, monkeypatch):
+    (tmp_path / "keep.html").write_bytes(b"old")
+    real_write = os.write
+
+    def no_space_for_b(fd: int, data: bytes) -> int:
+        if bytes(data[:1]) == b"B":
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real_write(fd, data)
+
+    staged = StagedWrites()
+    monkeypatch.setattr(os, "write", no_space_for_b)
+    staged.add(tmp_path / "keep.html", b"A new")
+    with pytest.raises(OutputError) as caught:
+        staged.add(tmp_path / "b.html", b"B")
+    assert str(caught.value) == (f"{tmp_path / 'b.html'}: cannot be written: No space left on "
+                                 "device; the previous version is kept")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.html"]
+    assert (tmp_path / "keep.html").read_bytes() == b"old"
+    assert staged.commit() == []
+
+
+def test_an_aborted_stage_leaves_no_temporary_file(tmp_path):
+    staged = StagedWrites()
+    for n in range(20):
+        staged.add(tmp_path / f"p{n}.html", b"x" * 1000)
+    staged.abort()
+    assert list(tmp_path.iterdir()) == []
+    assert staged.commit() == []
