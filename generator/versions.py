@@ -34,8 +34,7 @@ def package_version(distribution: str, module: str | None = None) -> str:
 
 # The libraries whose output ends up in ours, as (distribution, import name).
 _RENDERERS = (("cmarkgfm", "cmarkgfm"), ("nh3", "nh3"), ("Jinja2", "jinja2"),
-              ("weasyprint", "weasyprint"), ("pydyf", "pydyf"), ("segno", "segno"),
-              ("icalendar", "icalendar"))
+              ("weasyprint", "weasyprint"), ("pydyf", "pydyf"), ("segno", "segno"))
 
 
 @cache
