@@ -7,6 +7,7 @@ about half a second) is imported by `prepare_worker`, in the process that render
 from __future__ import annotations
 
 import atexit
+import gc
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -57,6 +58,10 @@ def prepare_worker(config: PdfConfig) -> None:
         if _writer is None:
             atexit.register(_release)
         _writer = PdfWriter(config)
+        # What exists now (the fonts, the stylesheets, in one process the whole library) lives
+        # for the batch: out of the garbage collector's sight, it is not traversed again on
+        # every collection that rendering triggers, which made documents about 7% slower.
+        gc.freeze()
 
 
 def _release() -> None:
