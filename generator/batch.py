@@ -1,10 +1,11 @@
 """The one batch runner: many independent items, a process pool, per-item errors.
 
-Handouts and plans are rendered through `run_batch`. Every item succeeds or fails on its own;
-a failure is one line naming the item, and the others are still produced. Workers are
-separate processes (WeasyPrint uses one core per document and is not safe to fork after
-import), each prepared once by `setup` and, if asked, replaced after a number of items to
-bound memory. The runner never prints: it reports to a `Reporter` that the caller chooses.
+Pages are converted, and handouts and plans rendered, through `run_batch`. Every item succeeds
+or fails on its own; a failure is one line naming the item, and the others are still
+produced. Workers are separate processes (WeasyPrint uses one core per document and is not
+safe to fork after import), each prepared once by `setup` and, if asked, replaced after a
+number of items to bound memory. The runner never prints: it reports to a `Reporter` that
+the caller chooses.
 """
 
 from __future__ import annotations
