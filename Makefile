@@ -33,11 +33,12 @@ demo: $(STAMP)
 	$(BIN)/r2r plans examples/patients --as-of $(DEMO_DATE)
 	$(BIN)/r2r email examples/patients --as-of $(DEMO_DATE) --dry-run --yes
 
-# R2R_BROWSER_TESTS=required: a missing browser or tool fails the browser tests, never skips them.
-test: $(STAMP) $(NODE_TOOLS) | browser-packages
+# Lint and types first (seconds), then the suite. R2R_BROWSER_TESTS=required: a missing browser
+# or tool fails the browser tests, never skips them.
+test: lint $(NODE_TOOLS) | browser-packages
 	R2R_BROWSER_TESTS=required $(BIN)/python -m pytest -n auto
 
-test-fast: $(STAMP)
+test-fast: lint
 	$(BIN)/python -m pytest -n auto -m "not slow and not browser"
 
 # The anchors (MkDocs, Pelican) live in their own environment, apart from the tool's.
@@ -54,6 +55,7 @@ $(ANCHORS):
 
 lint: $(STAMP)
 	$(BIN)/ruff check generator tests bench
+	$(BIN)/ruff format --check --quiet generator tests bench
 	$(BIN)/mypy
 
 $(STAMP): pyproject.toml | system-packages

@@ -28,7 +28,7 @@ def _split(page: Path) -> tuple[dict[str, str], str, list[str]]:
         elif ":" in line and not line.startswith(" "):
             key, _, value = line.partition(":")
             meta[key.strip()] = value.strip()
-    return meta, text[match.end():], sources
+    return meta, text[match.end() :], sources
 
 
 def _with_sources(body: str, sources: list[str]) -> str:
@@ -68,20 +68,34 @@ def pelican_project(corpus: Path, root: Path) -> Path:
         "CATEGORY_FEED_ATOM = None\nTRANSLATION_FEED_ATOM = None\nAUTHOR_FEED_ATOM = None\n"
         "AUTHOR_FEED_RSS = None\nCACHE_CONTENT = True\nLOAD_CONTENT_CACHE = True\n"
         f"CACHE_PATH = {str(root / 'cache')!r}\n"
-        f"MARKDOWN = {{'extension_configs': {{{configs}}}, 'output_format': 'html5'}}\n")
+        f"MARKDOWN = {{'extension_configs': {{{configs}}}, 'output_format': 'html5'}}\n"
+    )
     return root
 
 
 def mkdocs_build(root: Path, *, dirty: bool = False) -> list[str]:
     """The command that builds the MkDocs project (--dirty: MkDocs' own, inexact, rebuild)."""
-    return [str(ANCHOR_BIN / "mkdocs"), "build", "-q", "-f", str(root / "mkdocs.yml"),
-            *(["--dirty"] if dirty else [])]
+    return [
+        str(ANCHOR_BIN / "mkdocs"),
+        "build",
+        "-q",
+        "-f",
+        str(root / "mkdocs.yml"),
+        *(["--dirty"] if dirty else []),
+    ]
 
 
 def pelican_build(root: Path) -> list[str]:
     """The command that builds the Pelican project (its content cache makes rebuilds fast)."""
-    return [str(ANCHOR_BIN / "pelican"), str(root / "content"), "-o", str(root / "output"),
-            "-s", str(root / "pelicanconf.py"), "-q"]
+    return [
+        str(ANCHOR_BIN / "pelican"),
+        str(root / "content"),
+        "-o",
+        str(root / "output"),
+        "-s",
+        str(root / "pelicanconf.py"),
+        "-q",
+    ]
 
 
 def available() -> bool:

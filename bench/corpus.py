@@ -46,15 +46,18 @@ def page(index: int, total: int, rng: random.Random) -> str:
     other = f"page-{(index + 1) % total:04d}"
     sections = []
     for number in range(1, 5):
-        sections.append(f"## Section {number} of topic {index}\n\n{paragraph(rng)}[^1]\n\n"
-                        f"- {sentence(rng)}\n- {sentence(rng)}\n- {sentence(rng)}\n\n"
-                        f"{paragraph(rng, 4)} See [the next topic]({other}.md).\n")
+        sections.append(
+            f"## Section {number} of topic {index}\n\n{paragraph(rng)}[^1]\n\n"
+            f"- {sentence(rng)}\n- {sentence(rng)}\n- {sentence(rng)}\n\n"
+            f"{paragraph(rng, 4)} See [the next topic]({other}.md).\n"
+        )
     table = "| Stage | Run | Walk |\n| --- | --- | --- |\n" + "".join(
-        f"| {s} | {s * 0.5} min | {5 - s * 0.5} min |\n" for s in range(1, 6))
+        f"| {s} | {s * 0.5} min | {5 - s * 0.5} min |\n" for s in range(1, 6)
+    )
     return (
         f"---\ntitle: Topic {index}\nsummary: {sentence(rng)}\norder: {index}\n"
-        f"reviewed: 2026-11-01\nsources:\n  - \"Author A. A paper {index}. Journal. 2024. "
-        f"<https://example.org/{index}>\"\n---\n{paragraph(rng)}\n\n"
+        f'reviewed: 2026-11-01\nsources:\n  - "Author A. A paper {index}. Journal. 2024. '
+        f'<https://example.org/{index}>"\n---\n{paragraph(rng)}\n\n'
         + "\n".join(sections)
         + f"\n!!! tip\n    {sentence(rng)}\n\n!!! red-flag\n    {sentence(rng)}\n\n{table}"
     )

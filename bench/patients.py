@@ -13,12 +13,58 @@ import shutil
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-FIRST = ["Ana", "Ben", "Chloe", "Dev", "Elif", "Femi", "Grace", "Hugo", "Iris", "Jonas", "Kira",
-         "Luca", "Mina", "Noah", "Olga", "Pavel", "Quinn", "Rosa", "Sami", "Tara"]
-LAST = ["Abbott", "Baptiste", "Castro", "Dlamini", "Eriksen", "Fontaine", "Gupta", "Haddad",
-        "Ito", "Jansen", "Kowalski", "Lindqvist", "Moreau", "Novak", "Osei", "Petrov"]
-SITES = ["posteromedial-tibia", "fibula", "metatarsal-shaft", "calcaneus", "femoral-shaft",
-         "pelvis", "navicular", "femoral-neck", "anterior-tibia", "sesamoid"]
+FIRST = [
+    "Ana",
+    "Ben",
+    "Chloe",
+    "Dev",
+    "Elif",
+    "Femi",
+    "Grace",
+    "Hugo",
+    "Iris",
+    "Jonas",
+    "Kira",
+    "Luca",
+    "Mina",
+    "Noah",
+    "Olga",
+    "Pavel",
+    "Quinn",
+    "Rosa",
+    "Sami",
+    "Tara",
+]
+LAST = [
+    "Abbott",
+    "Baptiste",
+    "Castro",
+    "Dlamini",
+    "Eriksen",
+    "Fontaine",
+    "Gupta",
+    "Haddad",
+    "Ito",
+    "Jansen",
+    "Kowalski",
+    "Lindqvist",
+    "Moreau",
+    "Novak",
+    "Osei",
+    "Petrov",
+]
+SITES = [
+    "posteromedial-tibia",
+    "fibula",
+    "metatarsal-shaft",
+    "calcaneus",
+    "femoral-shaft",
+    "pelvis",
+    "navicular",
+    "femoral-neck",
+    "anterior-tibia",
+    "sesamoid",
+]
 RUN_DAYS = ["mon;wed;fri", "tue;thu;sat", "mon;thu;sat", "tue;fri;sun", "mon;wed;sat"]
 AS_OF = dt.date(2026, 11, 23)
 
@@ -34,34 +80,61 @@ def make_project(root: Path, patients: int, *, seed: int = 11) -> Path:
     rng = random.Random(seed)
     with (root / "patients.csv").open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["id", "name", "preferred_name", "email", "injury_site", "injury_side",
-                         "clearance_by", "clearance_on", "plan_start", "plan_run_days",
-                         "clinician_name", "notes"])
+        writer.writerow(
+            [
+                "id",
+                "name",
+                "preferred_name",
+                "email",
+                "injury_site",
+                "injury_side",
+                "clearance_by",
+                "clearance_on",
+                "plan_start",
+                "plan_run_days",
+                "clinician_name",
+                "notes",
+            ]
+        )
         for number in range(patients):
             first, last = rng.choice(FIRST), rng.choice(LAST)
             start = AS_OF + dt.timedelta(days=rng.randint(-3, 14))
-            writer.writerow([
-                f"B{number:05d}", f"{first} {last}", first,
-                f"{first.lower()}.{last.lower()}{number}@example.org", rng.choice(SITES),
-                rng.choice(["left", "right"]), "Dr Alex Rivera",
-                (start - dt.timedelta(days=3)).isoformat(), start.isoformat(),
-                rng.choice(RUN_DAYS), "Sam Lee", "Keep up your calf raises on rest days."])
+            writer.writerow(
+                [
+                    f"B{number:05d}",
+                    f"{first} {last}",
+                    first,
+                    f"{first.lower()}.{last.lower()}{number}@example.org",
+                    rng.choice(SITES),
+                    rng.choice(["left", "right"]),
+                    "Dr Alex Rivera",
+                    (start - dt.timedelta(days=3)).isoformat(),
+                    start.isoformat(),
+                    rng.choice(RUN_DAYS),
+                    "Sam Lee",
+                    "Keep up your calf raises on rest days.",
+                ]
+            )
     return root
 
 
 def export_html(root: Path, target: Path) -> None:
     """Write each plan's HTML and the PDF stylesheets to `target`, for the plain loop."""
-    from generator.handouts import pdf_config
-    from generator.library import load_library
-    from generator.patient_files import read_patients
-    from generator.plans import draft_plan, plan_html, topic_links
-    from generator.project import Project
-    from generator.templating import make_environment
+    from generator.content.library import load_library
+    from generator.core.project import Project
+    from generator.outputs.handouts import pdf_config
+    from generator.outputs.plans import draft_plan, plan_html, topic_links
+    from generator.patients.readers import read_patients
+    from generator.render.environment import make_environment
 
     library = load_library(Project.at(root))
     env = make_environment(library)
-    records = read_patients([root / "patients.csv"], protocols=library.protocols,
-                            sites=library.injury_sites, as_of=AS_OF)
+    records = read_patients(
+        [root / "patients.csv"],
+        protocols=library.protocols,
+        sites=library.injury_sites,
+        as_of=AS_OF,
+    )
     topics = topic_links(library)
     target.mkdir(parents=True, exist_ok=True)
     for record in records:

@@ -133,6 +133,7 @@ def remove(*paths: Path) -> Callable[[], None]:
     def clear() -> None:
         for path in paths:
             shutil.rmtree(path, ignore_errors=True)
+
     return clear
 
 
@@ -146,31 +147,56 @@ def site_lines(pages: int, runs: int, with_anchors: bool) -> list[Line]:
     project = corpus.make_project(WORK / f"site-{pages}", pages)
     ours = [*R2R, "--project", str(project), "site", "-q"]
     edited = project / "content" / "page-0000.md"
-    measures = {"clean": [Measure(f"r2r, clean HTML build, {pages} pages", ours,
-                                  remove(project / "output"))],
-                "none": [Measure(f"r2r, no-change rebuild, {pages} pages", ours)],
-                "edit": [Measure(f"r2r, rebuild after editing one page, {pages} pages", ours,
-                                 lambda: _append(edited))]}
+    measures = {
+        "clean": [
+            Measure(f"r2r, clean HTML build, {pages} pages", ours, remove(project / "output"))
+        ],
+        "none": [Measure(f"r2r, no-change rebuild, {pages} pages", ours)],
+        "edit": [
+            Measure(
+                f"r2r, rebuild after editing one page, {pages} pages", ours, lambda: _append(edited)
+            )
+        ],
+    }
     if with_anchors:
         mkdocs = anchors.mkdocs_project(project, WORK / f"mkdocs-{pages}")
         pelican = anchors.pelican_project(project, WORK / f"pelican-{pages}")
         measures["clean"] += [
-            Measure(f"MkDocs, clean HTML build, {pages} pages", anchors.mkdocs_build(mkdocs),
-                    remove(mkdocs / "site")),
-            Measure(f"Pelican, clean HTML build, {pages} pages", anchors.pelican_build(pelican),
-                    remove(pelican / "output", pelican / "cache"))]
+            Measure(
+                f"MkDocs, clean HTML build, {pages} pages",
+                anchors.mkdocs_build(mkdocs),
+                remove(mkdocs / "site"),
+            ),
+            Measure(
+                f"Pelican, clean HTML build, {pages} pages",
+                anchors.pelican_build(pelican),
+                remove(pelican / "output", pelican / "cache"),
+            ),
+        ]
         measures["none"] += [
-            Measure(f"MkDocs --dirty (inexact), no-change rebuild, {pages} pages",
-                    anchors.mkdocs_build(mkdocs, dirty=True)),
-            Measure(f"Pelican with cache, no-change rebuild, {pages} pages",
-                    anchors.pelican_build(pelican))]
+            Measure(
+                f"MkDocs --dirty (inexact), no-change rebuild, {pages} pages",
+                anchors.mkdocs_build(mkdocs, dirty=True),
+            ),
+            Measure(
+                f"Pelican with cache, no-change rebuild, {pages} pages",
+                anchors.pelican_build(pelican),
+            ),
+        ]
         page = mkdocs / "docs" / "page-0000.md"
         post = pelican / "content" / "pages" / "page-0000.md"
         measures["edit"] += [
-            Measure(f"MkDocs --dirty, rebuild after editing one page, {pages} pages",
-                    anchors.mkdocs_build(mkdocs, dirty=True), lambda: _append(page)),
-            Measure(f"Pelican with cache, rebuild after editing one page, {pages} pages",
-                    anchors.pelican_build(pelican), lambda: _append(post))]
+            Measure(
+                f"MkDocs --dirty, rebuild after editing one page, {pages} pages",
+                anchors.mkdocs_build(mkdocs, dirty=True),
+                lambda: _append(page),
+            ),
+            Measure(
+                f"Pelican with cache, rebuild after editing one page, {pages} pages",
+                anchors.pelican_build(pelican),
+                lambda: _append(post),
+            ),
+        ]
     lines = []
     for group in measures.values():
         results = alternate(group, runs, warmup=1)
@@ -186,9 +212,17 @@ def _append(path: Path) -> None:
 def handout_lines(topics: int, runs: int) -> list[Line]:
     project = corpus.make_project(WORK / f"handouts-{topics}", topics)
     command = [*R2R, "--project", str(project), "handouts", "-q"]
-    return alternate([Measure(f"r2r, handouts for {topics} topics + booklet, {jobs} worker(s)",
-                              [*command, "--jobs", str(jobs)], remove(project / "output"))
-                      for jobs in (1, 2)], runs)
+    return alternate(
+        [
+            Measure(
+                f"r2r, handouts for {topics} topics + booklet, {jobs} worker(s)",
+                [*command, "--jobs", str(jobs)],
+                remove(project / "output"),
+            )
+            for jobs in (1, 2)
+        ],
+        runs,
+    )
 
 
 def full_rebuild_lines(pages: int, runs: int) -> list[Line]:
@@ -196,12 +230,16 @@ def full_rebuild_lines(pages: int, runs: int) -> list[Line]:
     project = WORK / f"full-{pages}"
     if not (project / "output" / "site" / "handouts" / "booklet.pdf").exists():
         corpus.make_project(project, pages)
-        print(f"(making {pages} handouts and their booklet once; this takes a while)",
-              file=sys.stderr)
+        print(
+            f"(making {pages} handouts and their booklet once; this takes a while)", file=sys.stderr
+        )
         subprocess.run([*R2R, "--project", str(project), "build", "-q"], check=True)
     command = [*R2R, "--project", str(project), "build", "-q"]
-    return alternate([Measure(f"r2r, no-change rebuild, {pages} pages + their handouts",
-                              command)], runs, warmup=1)
+    return alternate(
+        [Measure(f"r2r, no-change rebuild, {pages} pages + their handouts", command)],
+        runs,
+        warmup=1,
+    )
 
 
 def plan_lines(count: int, runs: int, memory_count: int | None) -> list[Line]:
@@ -209,48 +247,109 @@ def plan_lines(count: int, runs: int, memory_count: int | None) -> list[Line]:
     html = WORK / f"plans-{count}-html"
     shutil.rmtree(html, ignore_errors=True)
     patients.export_html(project, html)
-    plans = [*R2R, "--project", str(project), "plans", str(project / "patients.csv"),
-             "--as-of", patients.AS_OF.isoformat(), "-q"]
+    plans = [
+        *R2R,
+        "--project",
+        str(project),
+        "plans",
+        str(project / "patients.csv"),
+        "--as-of",
+        patients.AS_OF.isoformat(),
+        "-q",
+    ]
     base = "https://harbourside-physio.example/return-to-run/"
     plain = [sys.executable, str(HERE / "plain_loop.py"), str(html), str(WORK / "plain-out"), base]
-    lines = alternate([
-        Measure(f"r2r, plans for {count} patients, 1 worker", [*plans, "--jobs", "1"],
-                remove(project / "output")),
-        Measure(f"r2r, plans for {count} patients, 2 workers", [*plans, "--jobs", "2"],
-                remove(project / "output")),
-        Measure(f"plain WeasyPrint loop, the same {count} plans' HTML", plain,
-                remove(WORK / "plain-out"))], runs)
+    lines = alternate(
+        [
+            Measure(
+                f"r2r, plans for {count} patients, 1 worker",
+                [*plans, "--jobs", "1"],
+                remove(project / "output"),
+            ),
+            Measure(
+                f"r2r, plans for {count} patients, 2 workers",
+                [*plans, "--jobs", "2"],
+                remove(project / "output"),
+            ),
+            Measure(
+                f"plain WeasyPrint loop, the same {count} plans' HTML",
+                plain,
+                remove(WORK / "plain-out"),
+            ),
+        ],
+        runs,
+    )
     one, two, loop = lines
     for line in lines:
         line.note = f"{count / line.seconds:.2f} plans/s"
-    lines += [Line("  ours, 1 worker, vs the plain loop",
-                   note=f"{loop.seconds / one.seconds:.2f} of its rate"),
-              Line("  2 workers vs 1 worker", note=f"{one.seconds / two.seconds:.2f}x")]
+    lines += [
+        Line(
+            "  ours, 1 worker, vs the plain loop",
+            note=f"{loop.seconds / one.seconds:.2f} of its rate",
+        ),
+        Line("  2 workers vs 1 worker", note=f"{one.seconds / two.seconds:.2f}x"),
+    ]
     if memory_count:
         big = patients.make_project(WORK / f"plans-{memory_count}", memory_count)
-        command = [*R2R, "--project", str(big), "plans", str(big / "patients.csv"),
-                   "--as-of", patients.AS_OF.isoformat(), "-q", "--jobs", "2"]
-        [large] = alternate([Measure(f"r2r, plans for {memory_count} patients, 2 workers",
-                                     command, remove(big / "output"))], 1)
+        command = [
+            *R2R,
+            "--project",
+            str(big),
+            "plans",
+            str(big / "patients.csv"),
+            "--as-of",
+            patients.AS_OF.isoformat(),
+            "-q",
+            "--jobs",
+            "2",
+        ]
+        [large] = alternate(
+            [
+                Measure(
+                    f"r2r, plans for {memory_count} patients, 2 workers",
+                    command,
+                    remove(big / "output"),
+                )
+            ],
+            1,
+        )
         large.note = f"{memory_count / large.seconds:.2f} plans/s"
-        lines += [large, Line(f"  peak memory, {memory_count} vs {count} plans",
-                              note=f"{large.peak_mib / two.peak_mib:.2f}x")]
+        lines += [
+            large,
+            Line(
+                f"  peak memory, {memory_count} vs {count} plans",
+                note=f"{large.peak_mib / two.peak_mib:.2f}x",
+            ),
+        ]
     return lines
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--runs", type=int, default=5,
-                        help="runs per site-build figure (median), after one uncounted run")
-    parser.add_argument("--long-runs", type=int, default=3,
-                        help="runs per handout and plan figure (median)")
+    parser.add_argument(
+        "--runs",
+        type=int,
+        default=5,
+        help="runs per site-build figure (median), after one uncounted run",
+    )
+    parser.add_argument(
+        "--long-runs", type=int, default=3, help="runs per handout and plan figure (median)"
+    )
     parser.add_argument("--pages", type=int, nargs="+", default=[100, 1000])
     parser.add_argument("--topics", type=int, default=20)
     parser.add_argument("--patients", type=int, default=200)
-    parser.add_argument("--memory-patients", type=int, default=1000,
-                        help="a larger plan batch, run once, to see memory stay flat (0: skip)")
-    parser.add_argument("--full-rebuild-pages", type=int, default=1000,
-                        help="site whose no-change rebuild includes its handouts (0: skip)")
+    parser.add_argument(
+        "--memory-patients",
+        type=int,
+        default=1000,
+        help="a larger plan batch, run once, to see memory stay flat (0: skip)",
+    )
+    parser.add_argument(
+        "--full-rebuild-pages",
+        type=int,
+        default=1000,
+        help="site whose no-change rebuild includes its handouts (0: skip)",
+    )
     parser.add_argument("--only", choices=["site", "handouts", "full", "plans"], action="append")
     args = parser.parse_args()
     only = set(args.only or ["site", "handouts", "full", "plans"])
@@ -271,9 +370,11 @@ def main() -> None:
     if "plans" in only:
         lines += plan_lines(args.patients, args.long_runs, args.memory_patients or None)
 
-    print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Linux {platform.release()}, "
-          f"Python {platform.python_version()}; median of {args.runs} runs after one uncounted "
-          f"(site builds), of {args.long_runs} (handouts, plans)")
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Linux {platform.release()}, "
+        f"Python {platform.python_version()}; median of {args.runs} runs after one uncounted "
+        f"(site builds), of {args.long_runs} (handouts, plans)"
+    )
     if not with_anchors:
         print("(MkDocs and Pelican are not installed in bench/.venv: `make bench` installs them)")
     width = max(len(line.label) for line in lines)

@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 import click
 
-from . import __version__
+from generator import __version__
 
 
 class Outcome(Protocol):
@@ -35,18 +35,32 @@ class RunOptions:
 def run_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """Add the common options (--out, --jobs, --strict, --quiet, --verbose) to a command."""
     options = [
-        click.option("--out", type=click.Path(file_okay=False, path_type=Path),
-                     help="Output root holding site/, plans/, outbox/ [default: PROJECT/output]"),
-        click.option("--jobs", "-j", type=click.IntRange(min=1),
-                     help="Worker processes for PDFs [default: the number of CPUs]"),
+        click.option(
+            "--out",
+            type=click.Path(file_okay=False, path_type=Path),
+            help="Output root holding site/, plans/, outbox/ [default: PROJECT/output]",
+        ),
+        click.option(
+            "--jobs",
+            "-j",
+            type=click.IntRange(min=1),
+            help="Worker processes for PDFs [default: the number of CPUs]",
+        ),
         click.option("--strict", is_flag=True, help="Treat warnings as failures (exit 1)."),
         click.option("--quiet", "-q", is_flag=True, help="Print errors only."),
         click.option("--verbose", "-v", is_flag=True, help="Print what is done, step by step."),
     ]
 
     @functools.wraps(command)
-    def wrapper(*args: Any, out: Path | None, jobs: int | None, strict: bool, quiet: bool,
-                verbose: bool, **kwargs: Any) -> Any:
+    def wrapper(
+        *args: Any,
+        out: Path | None,
+        jobs: int | None,
+        strict: bool,
+        quiet: bool,
+        verbose: bool,
+        **kwargs: Any,
+    ) -> Any:
         root = click.get_current_context().find_root().params["project"]
         return command(RunOptions(root, out, jobs, strict, quiet, verbose), *args, **kwargs)
 
@@ -55,16 +69,21 @@ def run_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def execute(options: RunOptions, action: Callable[..., Outcome],
-            summary: Callable[[Any], list[str]], *, report_to_stdout: bool = False) -> None:
+def execute(
+    options: RunOptions,
+    action: Callable[..., Outcome],
+    summary: Callable[[Any], list[str]],
+    *,
+    report_to_stdout: bool = False,
+) -> None:
     """Run `action(project, reporter)`, print its summary, and exit with the contract's status.
 
     The summary goes to stderr, except for a command whose report is its output (`check`).
     Error lines always go to stderr, even with --quiet.
     """
-    from .errors import R2RError
-    from .project import Project
-    from .reporting import TerminalReporter, setup_logging
+    from generator.core.errors import R2RError
+    from generator.core.project import Project
+    from generator.core.reporting import TerminalReporter, setup_logging
 
     counter = setup_logging(quiet=options.quiet, verbose=options.verbose)
     project = Project.at(options.root, options.out)
@@ -81,15 +100,21 @@ def execute(options: RunOptions, action: Callable[..., Outcome],
             click.echo(line, err=not report_to_stdout)
     code = outcome.exit_code
     if options.strict and counter.warnings and code == 0:
-        click.echo(f"error: {counter.warnings} warning(s), and --strict makes warnings fail",
-                   err=True)
+        click.echo(
+            f"error: {counter.warnings} warning(s), and --strict makes warnings fail", err=True
+        )
         code = 1
     sys.exit(code)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--project", type=click.Path(file_okay=False, path_type=Path), default=".",
-              show_default=True, help="The project folder (the one holding site.toml).")
+@click.option(
+    "--project",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=".",
+    show_default=True,
+    help="The project folder (the one holding site.toml).",
+)
 @click.version_option(__version__, prog_name="r2r")
 def main(project: Path) -> None:
     """return2run: education and personalised return-to-run plans after a bone stress injury.
@@ -104,12 +129,16 @@ def _build_command(name: str, help_text: str, *, site: bool, handouts: bool) -> 
     @main.command(name=name, help=help_text)
     @run_options
     def command(options: RunOptions) -> None:
-        from .build import build
-        from .summaries import build_summary
+        from generator.core.summaries import build_summary
+        from generator.outputs.build import build
 
-        execute(options, lambda project, reporter: build(
-            project, site=site, handouts=handouts, jobs=options.jobs, reporter=reporter),
-            build_summary)
+        execute(
+            options,
+            lambda project, reporter: build(
+                project, site=site, handouts=handouts, jobs=options.jobs, reporter=reporter
+            ),
+            build_summary,
+        )
 
 
 def _as_of(value: str | None) -> dt.date:
@@ -121,10 +150,13 @@ def _as_of(value: str | None) -> dt.date:
         raise click.BadParameter("must be a date written YYYY-MM-DD") from None
 
 
-AS_OF = click.option("--as-of", "as_of", metavar="DATE",
-                     help="The date the plan is made on, YYYY-MM-DD [default: today].")
-PATIENTS = click.argument("patients", nargs=-1, required=True,
-                          type=click.Path(path_type=Path))
+AS_OF = click.option(
+    "--as-of",
+    "as_of",
+    metavar="DATE",
+    help="The date the plan is made on, YYYY-MM-DD [default: today].",
+)
+PATIENTS = click.argument("patients", nargs=-1, required=True, type=click.Path(path_type=Path))
 
 
 @main.command()
@@ -141,28 +173,47 @@ def plans(options: RunOptions, patients: tuple[Path, ...], as_of: str | None) ->
     2 settings or content error (nothing is written).
     """
     day = _as_of(as_of)
-    from .plans import build_plans
-    from .summaries import plans_summary
+    from generator.core.summaries import plans_summary
+    from generator.outputs.plans import build_plans
 
-    execute(options, lambda project, reporter: build_plans(
-        project, patients, as_of=day, jobs=options.jobs, reporter=reporter), plans_summary)
+    execute(
+        options,
+        lambda project, reporter: build_plans(
+            project, patients, as_of=day, jobs=options.jobs, reporter=reporter
+        ),
+        plans_summary,
+    )
 
 
 @main.command()
 @PATIENTS
 @AS_OF
-@click.option("--dry-run", is_flag=True,
-              help="Write each message to OUT/outbox/<id>.eml instead of sending it.")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Write each message to OUT/outbox/<id>.eml instead of sending it.",
+)
 @click.option("--resend", is_flag=True, help="Send again plans that were already sent.")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask before sending.")
 @click.option("--smtp-host", help="The SMTP server [default: site.toml].")
 @click.option("--smtp-port", type=click.IntRange(1, 65535), help="Its port [default: site.toml].")
-@click.option("--smtp-security", type=click.Choice(["starttls", "ssl", "none"]),
-              help="starttls, ssl or none [default: site.toml].")
+@click.option(
+    "--smtp-security",
+    type=click.Choice(["starttls", "ssl", "none"]),
+    help="starttls, ssl or none [default: site.toml].",
+)
 @run_options
-def email(options: RunOptions, patients: tuple[Path, ...], as_of: str | None, dry_run: bool,
-          resend: bool, yes: bool, smtp_host: str | None, smtp_port: int | None,
-          smtp_security: Any) -> None:
+def email(
+    options: RunOptions,
+    patients: tuple[Path, ...],
+    as_of: str | None,
+    dry_run: bool,
+    resend: bool,
+    yes: bool,
+    smtp_host: str | None,
+    smtp_port: int | None,
+    smtp_security: Any,
+) -> None:
     """Email each patient their plan (plan.pdf and plan.ics), once per version of the plan.
 
     Makes each plan first if it is missing or out of date. A ledger in OUT/ records every
@@ -174,15 +225,26 @@ def email(options: RunOptions, patients: tuple[Path, ...], as_of: str | None, dr
     was cancelled (the others are sent and recorded); 2 settings or content error.
     """
     day = _as_of(as_of)
-    from .delivery import SmtpOverrides, email_plans
-    from .summaries import email_summary
+    from generator.core.summaries import email_summary
+    from generator.mail.delivery import SmtpOverrides, email_plans
 
     overrides = SmtpOverrides(smtp_host, smtp_port, smtp_security)
     ask = not yes and sys.stdin.isatty() and sys.stdout.isatty()
-    execute(options, lambda project, reporter: email_plans(
-        project, patients, as_of=day, dry_run=dry_run, resend=resend, overrides=overrides,
-        confirm=_ask_before_sending if ask else lambda queue: True, jobs=options.jobs,
-        reporter=reporter), email_summary)
+    execute(
+        options,
+        lambda project, reporter: email_plans(
+            project,
+            patients,
+            as_of=day,
+            dry_run=dry_run,
+            resend=resend,
+            overrides=overrides,
+            confirm=_ask_before_sending if ask else lambda queue: True,
+            jobs=options.jobs,
+            reporter=reporter,
+        ),
+        email_summary,
+    )
 
 
 def _ask_before_sending(queue: Any) -> bool:
@@ -193,8 +255,13 @@ def _ask_before_sending(queue: Any) -> bool:
 
 
 @main.command()
-@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
-              help="The port on 127.0.0.1 (0: any free port).")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8000,
+    show_default=True,
+    help="The port on 127.0.0.1 (0: any free port).",
+)
 @click.option("--no-browser", is_flag=True, help="Do not open a browser tab.")
 @click.option("--handouts", is_flag=True, help="Rebuild the handouts too (slower).")
 @run_options
@@ -209,14 +276,15 @@ def serve(options: RunOptions, port: int, no_browser: bool, handouts: bool) -> N
     """
     import webbrowser
 
-    from .project import Project
-    from .reporting import setup_logging
-    from .serve import PreviewServer
+    from generator.core.project import Project
+    from generator.core.reporting import setup_logging
+    from generator.outputs.preview import PreviewServer
 
     setup_logging(quiet=options.quiet, verbose=True)
     try:
-        server = PreviewServer(Project.at(options.root, options.out), port, handouts=handouts,
-                               jobs=options.jobs)
+        server = PreviewServer(
+            Project.at(options.root, options.out), port, handouts=handouts, jobs=options.jobs
+        )
     except OSError as error:
         click.echo(f"error: cannot serve on port {port}: {error.strerror}", err=True)
         sys.exit(2)
@@ -232,15 +300,18 @@ def serve(options: RunOptions, port: int, no_browser: bool, handouts: bool) -> N
 
 @main.command("new-patient")
 @click.argument("patient_id", metavar="ID")
-@click.option("--folder", type=click.Path(file_okay=False, path_type=Path),
-              help="Where to write the file [default: PROJECT/patients].")
+@click.option(
+    "--folder",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where to write the file [default: PROJECT/patients].",
+)
 @run_options
 def new_patient(options: RunOptions, patient_id: str, folder: Path | None) -> None:
     """Write a commented patient file, ID.yaml, ready to fill in (never overwrites one).
 
     Exit status: 0 written; 2 the id is not valid or the file exists.
     """
-    from .new_patient import write_patient_file
+    from generator.outputs.new_patient import write_patient_file
 
     def action(project: Any, reporter: Any) -> Any:
         return write_patient_file(project, patient_id, folder or project.root / "patients")
@@ -263,21 +334,35 @@ def check(options: RunOptions, patients: tuple[Path, ...], as_of: str | None) ->
     Exit status: 0 valid; 1 a patient record is invalid, or warnings under --strict;
     2 settings or content error.
     """
-    from .check import check as run_check
-    from .summaries import check_summary
+    from generator.core.summaries import check_summary
+    from generator.outputs.check import check as run_check
 
     today = dt.date.today()
     day = _as_of(as_of)
-    execute(options, lambda project, reporter: run_check(
-        project, today=today, patients=patients, as_of=day), check_summary,
-        report_to_stdout=True)
+    execute(
+        options,
+        lambda project, reporter: run_check(project, today=today, patients=patients, as_of=day),
+        check_summary,
+        report_to_stdout=True,
+    )
 
 
-_EXIT = ("\n\nExit status: 0 done; 1 some handouts failed (named on stderr, the others are "
-         "written); 2 settings or content error (nothing is written).")
-_build_command("build", "Build the website and the handouts into OUT/site/." + _EXIT,
-               site=True, handouts=True)
-_build_command("site", "Build the website only (HTML, assets, sitemap) into OUT/site/." + _EXIT,
-               site=True, handouts=False)
-_build_command("handouts", "Build the printable handouts only, into OUT/site/handouts/." + _EXIT,
-               site=False, handouts=True)
+_EXIT = (
+    "\n\nExit status: 0 done; 1 some handouts failed (named on stderr, the others are "
+    "written); 2 settings or content error (nothing is written)."
+)
+_build_command(
+    "build", "Build the website and the handouts into OUT/site/." + _EXIT, site=True, handouts=True
+)
+_build_command(
+    "site",
+    "Build the website only (HTML, assets, sitemap) into OUT/site/." + _EXIT,
+    site=True,
+    handouts=False,
+)
+_build_command(
+    "handouts",
+    "Build the printable handouts only, into OUT/site/handouts/." + _EXIT,
+    site=False,
+    handouts=True,
+)

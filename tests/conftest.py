@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from generator.cli import main
-from generator.project import Project
+from generator.core.project import Project
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -122,5 +122,8 @@ def scratch(tmp_path: Path) -> Scratch:
 
 def output_files(root: Path) -> dict[str, bytes]:
     """Every file under `root`, by relative path (the build state excepted)."""
-    return {p.relative_to(root).as_posix(): p.read_bytes()
-            for p in sorted(root.rglob("*")) if p.is_file() and ".r2r" not in p.parts}
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and ".r2r" not in p.parts
+    }

@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
-from generator.batch import Done, Setup, Task, run_batch
-from generator.errors import RecordError
+from generator.core.batch import Done, Setup, Task, run_batch
+from generator.core.errors import RecordError
 
 from .conftest import REPO
 
@@ -50,17 +50,28 @@ class Recorder:
         self.events.append("finish")
 
 
-@pytest.mark.parametrize(("jobs", "chunk", "recycle_after"),
-                         [(1, 1, None), (2, 1, None), (2, 4, None), (2, 4, 1)])
+@pytest.mark.parametrize(
+    ("jobs", "chunk", "recycle_after"), [(1, 1, None), (2, 1, None), (2, 4, None), (2, 4, 1)]
+)
 def test_each_item_succeeds_or_fails_on_its_own(jobs, chunk, recycle_after, caplog):
     tasks = [Task(f"item {i}", i) for i in range(1, 7)]
     recorder = Recorder()
-    report = run_batch(tasks, work, label="items", jobs=jobs, setup=Setup(prepare, ("n",)),
-                       reporter=recorder, chunk=chunk, recycle_after=recycle_after)
+    report = run_batch(
+        tasks,
+        work,
+        label="items",
+        jobs=jobs,
+        setup=Setup(prepare, ("n",)),
+        reporter=recorder,
+        chunk=chunk,
+        recycle_after=recycle_after,
+    )
     assert [d.name for d in report.done] == [t.name for t in tasks]
     assert [d.value.split(":")[0] for d in report.succeeded] == ["n1", "n2", "n5", "n6"]
     assert [(d.name, d.error) for d in report.failed] == [
-        ("item 3", "three is refused"), ("item 4", "unexpected ValueError: four is broken")]
+        ("item 3", "three is refused"),
+        ("item 4", "unexpected ValueError: four is broken"),
+    ]
     assert report.exit_code == 1
     assert recorder.events[0] == ("items", 6) and recorder.events[-1] == "finish"
     assert sorted(recorder.events[1:-1]) == sorted(t.name for t in tasks)
@@ -68,8 +79,9 @@ def test_each_item_succeeds_or_fails_on_its_own(jobs, chunk, recycle_after, capl
 
 
 def test_a_pool_really_uses_other_processes():
-    report = run_batch([Task(str(i), i) for i in (1, 2)], work, label="x", jobs=2,
-                       setup=Setup(prepare, ("",)))
+    report = run_batch(
+        [Task(str(i), i) for i in (1, 2)], work, label="x", jobs=2, setup=Setup(prepare, ("",))
+    )
     assert {int(d.value.split(":")[1]) for d in report.done}.isdisjoint({os.getpid()})
 
 
@@ -81,10 +93,16 @@ def test_a_dead_worker_fails_its_items_and_the_batch_returns(chunk):
 
 
 def test_chunks_of_items_share_a_worker_and_keep_their_order():
-    report = run_batch([Task(str(i), i) for i in (1, 2, 6, 7)], work, label="x", jobs=2,
-                       setup=Setup(prepare, ("",)), chunk=2)
+    report = run_batch(
+        [Task(str(i), i) for i in (1, 2, 6, 7)],
+        work,
+        label="x",
+        jobs=2,
+        setup=Setup(prepare, ("",)),
+        chunk=2,
+    )
     assert [d.value.split(":")[0] for d in report.done] == ["1", "2", "6", "7"]
-    first, second = ({d.value.split(":")[1] for d in report.done[i:i + 2]} for i in (0, 2))
+    first, second = ({d.value.split(":")[1] for d in report.done[i : i + 2]} for i in (0, 2))
     assert len(first) == 1 and len(second) == 1
 
 
@@ -99,7 +117,7 @@ def has_marker(_: int) -> bool:
 _FORK_SCRIPT = """
 import sys, threading, types
 sys.modules["r2r_fork_marker"] = types.ModuleType("r2r_fork_marker")
-from generator.batch import Task, run_batch
+from generator.core.batch import Task, run_batch
 from tests.test_batch import has_marker
 if {thread}:
     stop = threading.Event()
@@ -112,10 +130,16 @@ if {thread}:
 """
 
 
-@pytest.mark.parametrize(("fork", "thread", "forked"), [
-    (True, False, True), (False, False, False), (True, True, False)])
+@pytest.mark.parametrize(
+    ("fork", "thread", "forked"), [(True, False, True), (False, False, False), (True, True, False)]
+)
 def test_workers_are_forked_only_when_asked_and_safe(fork, thread, forked):
     # Run in a fresh process: pytest's own workers run threads of their own.
-    result = subprocess.run([sys.executable, "-c", _FORK_SCRIPT.format(fork=fork, thread=thread)],
-                            cwd=REPO, capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", _FORK_SCRIPT.format(fork=fork, thread=thread)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert result.stdout.strip() == f"[{forked}]"

@@ -60,36 +60,66 @@ def test_build_makes_the_site_and_the_handouts(scratch):
     result = scratch.cli("build")
     assert result.exit_code == 0, result.output
     site = scratch.site
-    for name in ["index.html", "basics.html", "walking.html", "sitemap.xml", "robots.txt",
-                 "assets/css/site.css", "assets/clinic-logo.svg", "handouts/basics.pdf",
-                 "handouts/walking.pdf", "handouts/booklet.pdf"]:
+    for name in [
+        "index.html",
+        "basics.html",
+        "walking.html",
+        "sitemap.xml",
+        "robots.txt",
+        "assets/css/site.css",
+        "assets/clinic-logo.svg",
+        "handouts/basics.pdf",
+        "handouts/walking.pdf",
+        "handouts/booklet.pdf",
+    ]:
         assert (site / name).is_file(), name
 
     home = Page((site / "index.html").read_text())
     topic_links = [link for link in home.links if link[0] in ("basics.html", "walking.html")]
     assert topic_links[:2] == [("basics.html", "The basics"), ("walking.html", "Walking first")]
-    assert ("handouts/booklet.pdf", "The whole program as one printable booklet (PDF)") in home.links
+    assert (
+        "handouts/booklet.pdf",
+        "The whole program as one printable booklet (PDF)",
+    ) in home.links
 
     page = Page((site / "basics.html").read_text())
     assert ("handouts/basics.pdf", "Print this topic (PDF handout)") in page.links
     assert ("walking.html#how-long", "walking first") in page.links
-    assert page.headings[:5] == ["The basics", "On this page", "What it is", "What to do", "Sources"]
+    assert page.headings[:5] == [
+        "The basics",
+        "On this page",
+        "What it is",
+        "What to do",
+        "Sources",
+    ]
     assert "Test Clinic & Physio" in page.plain and "+1 555 0199" in page.plain
-    assert "This is education. It supports, but does not replace, the advice of your treating" \
+    assert (
+        "This is education. It supports, but does not replace, the advice of your treating"
         in page.plain
+    )
     assert ("tel:+15550199", "+1 555 0199") in page.links
 
     sitemap = (site / "sitemap.xml").read_text()
-    assert "<loc>https://test-clinic.example/run/basics.html</loc><lastmod>2026-10-01</lastmod>" in sitemap
+    assert (
+        "<loc>https://test-clinic.example/run/basics.html</loc><lastmod>2026-10-01</lastmod>"
+        in sitemap
+    )
 
 
 def test_handouts_hold_the_headings_footer_and_metadata(scratch):
     assert scratch.cli("handouts").exit_code == 0
     handout = scratch.site / "handouts" / "basics.pdf"
     text = pdf_text(handout)
-    for expected in ["The basics", "What it is", "What to do", "Red flag: stop and call the clinic",
-                     "Sources", "Hoenig T, et al.",
-                     "Test Clinic & Physio · +1 555 0199 · Education, not a diagnosis.", "Page 1 of 1"]:
+    for expected in [
+        "The basics",
+        "What it is",
+        "What to do",
+        "Red flag: stop and call the clinic",
+        "Sources",
+        "Hoenig T, et al.",
+        "Test Clinic & Physio · +1 555 0199 · Education, not a diagnosis.",
+        "Page 1 of 1",
+    ]:
         assert expected in text, expected
     reader = pypdf.PdfReader(handout)
     catalog = reader.trailer["/Root"]
@@ -126,9 +156,13 @@ def test_a_rebuild_with_nothing_changed_rewrites_no_file(scratch):
 def test_an_edit_remakes_what_changed_and_a_deleted_page_disappears(scratch):
     assert scratch.cli("build").exit_code == 0
     (scratch.root / "content" / "walking.md").unlink()
-    scratch.page("basics", (scratch.root / "content" / "basics.md").read_text()
-                 .replace("[walking first](walking.md#how-long)", "the next topic")
-                 .replace("## What to do", "## What you can do"))
+    scratch.page(
+        "basics",
+        (scratch.root / "content" / "basics.md")
+        .read_text()
+        .replace("[walking first](walking.md#how-long)", "the next topic")
+        .replace("## What to do", "## What you can do"),
+    )
     clean = make_scratch(scratch.root.parent / "clean")
     shutil.copy(scratch.root / "content" / "basics.md", clean.root / "content" / "basics.md")
     (clean.root / "content" / "walking.md").unlink()
@@ -165,19 +199,24 @@ def http_server():
 
 
 @pytest.mark.parametrize("reference", ["{server}/x.png", "file:///etc/passwd"])
-def test_a_page_reaching_outside_the_project_fails_and_nothing_is_fetched(scratch, http_server,
-                                                                         reference):
+def test_a_page_reaching_outside_the_project_fails_and_nothing_is_fetched(
+    scratch, http_server, reference
+):
     url = reference.format(server=http_server)
     scratch.page("leaky", f"---\ntitle: Leaky\n---\n![x]({url})\n")
     result = scratch.cli("build")
     assert result.exit_code == 2
-    assert f"error: content/leaky.md: uses a picture from outside the project ({url})" in result.output
+    assert (
+        f"error: content/leaky.md: uses a picture from outside the project ({url})" in result.output
+    )
     assert Recording.requests == []
     assert not (scratch.root / "output").exists()
 
 
 def test_scripts_handlers_and_javascript_links_are_published_without_them(scratch):
-    scratch.page("hostile", """\
+    scratch.page(
+        "hostile",
+        """\
         ---
         title: Hostile
         ---
@@ -186,7 +225,8 @@ def test_scripts_handlers_and_javascript_links_are_published_without_them(scratc
         <script>document.location='https://evil.example'</script>
 
         [A link](javascript:alert(document.cookie))
-        """)
+        """,
+    )
     assert scratch.cli("site").exit_code == 0
     html = (scratch.site / "hostile.html").read_text()
     page = Page(html)
@@ -215,5 +255,9 @@ def test_letter_paper_from_the_settings(scratch):
     settings = scratch.root / "site.toml"
     settings.write_text(settings.read_text().replace('page_size = "A4"', 'page_size = "Letter"'))
     assert scratch.cli("handouts").exit_code == 0
-    box = pypdf.PdfReader(BytesIO((scratch.site / "handouts" / "basics.pdf").read_bytes())).pages[0].mediabox
+    box = (
+        pypdf.PdfReader(BytesIO((scratch.site / "handouts" / "basics.pdf").read_bytes()))
+        .pages[0]
+        .mediabox
+    )
     assert (round(float(box.width)), round(float(box.height))) == (612, 792)

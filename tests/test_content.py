@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from generator.errors import ContentError
-from generator.library import broken_links, load_library
+from generator.content.library import broken_links, load_library
+from generator.core.errors import ContentError
 
 
 def content_problems(scratch) -> list[str]:
@@ -47,7 +47,8 @@ def test_markdown_problems_name_the_page(scratch):
     scratch.page("remote", "---\ntitle: Remote\n---\n![x](https://example.org/x.png)\n")
     assert content_problems(scratch) == [
         "content/remote.md: uses a picture from outside the project (https://example.org/x.png); "
-        "put the file in content/images/ and write images/<name>"]
+        "put the file in content/images/ and write images/<name>"
+    ]
 
 
 # Pages that are not UTF-8, binary, unclosed, too large, links out of the project, raw HTML:
@@ -55,7 +56,9 @@ def test_markdown_problems_name_the_page(scratch):
 
 
 def test_broken_internal_links_are_found(scratch):
-    scratch.page("linker", "---\ntitle: Linker\n---\n[a](missing.md) [b](walking.md#nowhere) [c](#here)\n")
+    scratch.page(
+        "linker", "---\ntitle: Linker\n---\n[a](missing.md) [b](walking.md#nowhere) [c](#here)\n"
+    )
     found = [str(p) for p in broken_links(load_library(scratch.project).pages)]
     assert found == [
         "content/linker.md: links to 'missing.html', but there is no page 'missing.md'",

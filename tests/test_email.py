@@ -18,8 +18,8 @@ import trustme
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from generator.delivery import SmtpOverrides, email_plans
-from generator.smtp import SmtpSender
+from generator.mail.delivery import SmtpOverrides, email_plans
+from generator.mail.smtp import SmtpSender
 
 from .conftest import REPO, Scratch, make_scratch
 
@@ -90,7 +90,9 @@ def built(tmp_path_factory) -> Path:
     scratch.write("site.toml", (scratch.root / "site.toml").read_text() + EMAIL_SETTINGS)
     (scratch.root / "patients").mkdir()
     for patient_id in PATIENTS:
-        shutil.copy(REPO / "examples" / "patients" / f"{patient_id}.yaml", scratch.root / "patients")
+        shutil.copy(
+            REPO / "examples" / "patients" / f"{patient_id}.yaml", scratch.root / "patients"
+        )
     result = scratch.cli("plans", str(scratch.root / "patients"), "--as-of", AS_OF.isoformat())
     assert result.exit_code == 0, result.output
     return scratch.root
@@ -104,26 +106,39 @@ def project(built, tmp_path) -> Scratch:
 
 
 def send(project: Scratch, port: int, **options):
-    return email_plans(project.project, [project.root / "patients"], as_of=AS_OF,
-                       overrides=SmtpOverrides("127.0.0.1", port, options.pop("security", None)),
-                       sender_factory=lambda config: SmtpSender(config, backoff=0.01), **options)
+    return email_plans(
+        project.project,
+        [project.root / "patients"],
+        as_of=AS_OF,
+        overrides=SmtpOverrides("127.0.0.1", port, options.pop("security", None)),
+        sender_factory=lambda config: SmtpSender(config, backoff=0.01),
+        **options,
+    )
 
 
 def test_each_patient_gets_one_message_with_their_own_plan(project, inbox):
     server, port = inbox
     report = send(project, port)
     assert report.exit_code == 0 and sorted(report.sent) == PATIENTS
-    assert sorted(server.recipients()) == ["maya.okafor@example.org", "samuel.wright@example.org",
-                                           "tomas.herrera@example.org"]
+    assert sorted(server.recipients()) == [
+        "maya.okafor@example.org",
+        "samuel.wright@example.org",
+        "tomas.herrera@example.org",
+    ]
     for message in server.messages:
-        patient_id = {"maya.okafor@example.org": "P1001", "tomas.herrera@example.org": "P1002",
-                      "samuel.wright@example.org": "P1005"}[message["To"].addresses[0].addr_spec]
+        patient_id = {
+            "maya.okafor@example.org": "P1001",
+            "tomas.herrera@example.org": "P1002",
+            "samuel.wright@example.org": "P1005",
+        }[message["To"].addresses[0].addr_spec]
         folder = project.root / "output" / "plans" / patient_id
         assert message["Subject"] == "Your running plan from Test Clinic"
         assert message["From"] == "Test Clinic <plans@test-clinic.example>"
         assert message["Reply-To"] == "desk@test-clinic.example"
-        attachments = {part.get_filename(): part.get_payload(decode=True)
-                       for part in message.iter_attachments()}
+        attachments = {
+            part.get_filename(): part.get_payload(decode=True)
+            for part in message.iter_attachments()
+        }
         assert attachments["plan.pdf"] == (folder / "plan.pdf").read_bytes()
         assert attachments["plan.ics"] == (folder / "plan.ics").read_bytes()
         text = message.get_body(("plain",)).get_content()
@@ -132,8 +147,10 @@ def test_each_patient_gets_one_message_with_their_own_plan(project, inbox):
         assert "<p>Hello " in html and "stop" in html.lower()
     tomas = next(m for m in server.messages if "tomas" in str(m["To"]))
     assert str(tomas["To"]) == "Tomás Herrera <tomas.herrera@example.org>"
-    assert "Your next session: 23 November 2026, 4 × (run 2½ min, walk 2½ min)." in \
-        tomas.get_body(("plain",)).get_content()
+    assert (
+        "Your next session: 23 November 2026, 4 × (run 2½ min, walk 2½ min)."
+        in tomas.get_body(("plain",)).get_content()
+    )
 
 
 def test_a_second_run_sends_nothing_and_a_changed_plan_is_sent_again(project, inbox):
@@ -142,7 +159,9 @@ def test_a_second_run_sends_nothing_and_a_changed_plan_is_sent_again(project, in
     again = send(project, port)
     assert again.sent == [] and sorted(again.skipped) == PATIENTS and len(server.messages) == 3
     maya = project.root / "patients" / "P1001.yaml"
-    maya.write_text(maya.read_text().replace("run_days: [tue, thu, sat]", "run_days: [mon, wed, fri]"))
+    maya.write_text(
+        maya.read_text().replace("run_days: [tue, thu, sat]", "run_days: [mon, wed, fri]")
+    )
     changed = send(project, port)
     assert changed.sent == ["P1001"] and len(server.messages) == 4
     resent = send(project, port, resend=True)
@@ -158,8 +177,9 @@ def test_the_ledger_records_each_message_privately(project, inbox):
     assert stat.S_IMODE(ledger.stat().st_mode) == 0o600
     lines = ledger.read_text().splitlines()
     assert len(lines) == 3
-    assert all(set(json.loads(line)) == {"patient", "version", "message_id", "sent"}
-               for line in lines)
+    assert all(
+        set(json.loads(line)) == {"patient", "version", "message_id", "sent"} for line in lines
+    )
     assert "example.org" not in ledger.read_text()  # ids only, no addresses
 
 
@@ -168,7 +188,9 @@ def test_a_refused_recipient_fails_alone_and_a_rerun_sends_only_it(project, inbo
     server.refuse.add("tomas.herrera@example.org")
     report = send(project, port)
     assert sorted(report.sent) == ["P1001", "P1005"]
-    assert report.failed == [("P1002", "not sent: the server refused it: 550 5.1.1 No such mailbox")]
+    assert report.failed == [
+        ("P1002", "not sent: the server refused it: 550 5.1.1 No such mailbox")
+    ]
     assert report.exit_code == 1
     server.refuse.clear()
     rerun = send(project, port)
@@ -188,8 +210,10 @@ def test_a_dropped_connection_loses_nothing_and_sends_nothing_twice(project, inb
     server.drop_after = 1
     first = send(project, port)
     assert len(first.sent) == 1 and len(first.failed) == 2
-    assert all("the connection was lost" in message and "gave up after 3 attempts" in message
-               for _, message in first.failed)
+    assert all(
+        "the connection was lost" in message and "gave up after 3 attempts" in message
+        for _, message in first.failed
+    )
     server.drop_after = None
     second = send(project, port)
     assert sorted(first.sent + second.sent) == PATIENTS and second.skipped == first.sent
@@ -212,13 +236,22 @@ def tls_inbox(project):
     ca.cert_pem.write_to_path(str(project.root / "clinic-ca.pem"))
 
     def authenticate(server, session, envelope, mechanism, data):
-        ok = isinstance(data, LoginPassword) and (data.login, data.password) == (b"clinic", b"s3cret")
+        ok = isinstance(data, LoginPassword) and (data.login, data.password) == (
+            b"clinic",
+            b"s3cret",
+        )
         return AuthResult(success=ok, handled=False)
 
     handler = Inbox()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port(),
-                            tls_context=server_context, require_starttls=True,
-                            auth_required=True, authenticator=authenticate)
+    controller = Controller(
+        handler,
+        hostname="127.0.0.1",
+        port=free_port(),
+        tls_context=server_context,
+        require_starttls=True,
+        auth_required=True,
+        authenticator=authenticate,
+    )
     controller.start()
     yield handler, controller.port
     controller.stop()
@@ -227,8 +260,11 @@ def tls_inbox(project):
 def test_starttls_with_a_login_from_the_environment(project, tls_inbox, monkeypatch):
     server, port = tls_inbox
     settings = project.root / "site.toml"
-    settings.write_text(settings.read_text().replace('smtp_security = "none"',
-                                                     'smtp_security = "starttls"\nca_file = "clinic-ca.pem"'))
+    settings.write_text(
+        settings.read_text().replace(
+            'smtp_security = "none"', 'smtp_security = "starttls"\nca_file = "clinic-ca.pem"'
+        )
+    )
     monkeypatch.setenv("R2R_SMTP_USERNAME", "clinic")
     monkeypatch.setenv("R2R_SMTP_PASSWORD", "s3cret")
     report = send(project, port)
@@ -237,13 +273,16 @@ def test_starttls_with_a_login_from_the_environment(project, tls_inbox, monkeypa
     monkeypatch.setenv("R2R_SMTP_PASSWORD", "wrong")
     refused = send(project, port, resend=True)
     assert {message for _, message in refused.failed} == {
-        "not sent: the mail server refused the login: check the user name and password variables"}
+        "not sent: the mail server refused the login: check the user name and password variables"
+    }
 
 
 def test_an_untrusted_certificate_stops_the_batch(project, tls_inbox, monkeypatch):
     _, port = tls_inbox
     settings = project.root / "site.toml"
-    settings.write_text(settings.read_text().replace('smtp_security = "none"', 'smtp_security = "starttls"'))
+    settings.write_text(
+        settings.read_text().replace('smtp_security = "none"', 'smtp_security = "starttls"')
+    )
     report = send(project, port)
     assert report.sent == [] and len(report.failed) == 3
     assert "certificate verify failed" in report.failed[0][1]
@@ -254,36 +293,63 @@ def test_no_starttls_means_no_sending_in_the_clear(project, inbox, monkeypatch):
     report = send(project, port, security="starttls")
     assert {message for _, message in report.failed} == {
         "not sent: 127.0.0.1 does not offer STARTTLS; refusing to send in the clear "
-        "(use smtp_security = ssl if the server expects it)"}
+        "(use smtp_security = ssl if the server expects it)"
+    }
 
 
 def test_a_password_is_never_sent_in_the_clear_to_another_host(project, monkeypatch):
     monkeypatch.setenv("R2R_SMTP_PASSWORD", "s3cret")
-    report = email_plans(project.project, [project.root / "patients"], as_of=AS_OF,
-                         overrides=SmtpOverrides("mail.test-clinic.example", 25, "none"))
+    report = email_plans(
+        project.project,
+        [project.root / "patients"],
+        as_of=AS_OF,
+        overrides=SmtpOverrides("mail.test-clinic.example", 25, "none"),
+    )
     assert {message for _, message in report.failed} == {
-        "not sent: refusing to send the password unencrypted: set smtp_security to starttls or ssl"}
+        "not sent: refusing to send the password unencrypted: set smtp_security to starttls or ssl"
+    }
 
 
 def test_a_dry_run_writes_private_eml_files_and_sends_nothing(project, inbox):
     server, port = inbox
-    result = project.cli("email", str(project.root / "patients"), "--as-of", AS_OF.isoformat(),
-                         "--dry-run", "--smtp-port", str(port))
+    result = project.cli(
+        "email",
+        str(project.root / "patients"),
+        "--as-of",
+        AS_OF.isoformat(),
+        "--dry-run",
+        "--smtp-port",
+        str(port),
+    )
     assert result.exit_code == 0, result.output
     assert "email (dry run): 3 message(s) written to the outbox" in result.output
     outbox = project.root / "output" / "outbox"
     assert stat.S_IMODE(outbox.stat().st_mode) == 0o700
     assert sorted(p.name for p in outbox.iterdir()) == [f"{p}.eml" for p in PATIENTS]
-    draft = email.message_from_bytes((outbox / "P1001.eml").read_bytes(), policy=email.policy.default)
-    assert draft["X-Unsent"] == "1" and draft["To"].addresses[0].addr_spec == "maya.okafor@example.org"
+    draft = email.message_from_bytes(
+        (outbox / "P1001.eml").read_bytes(), policy=email.policy.default
+    )
+    assert (
+        draft["X-Unsent"] == "1" and draft["To"].addresses[0].addr_spec == "maya.okafor@example.org"
+    )
     assert server.messages == []
     assert not (project.root / "output" / "email-ledger.jsonl").exists()
 
 
 def test_the_cli_sends_without_asking_when_no_terminal_is_attached(project, inbox):
     _server, port = inbox
-    result = project.cli("email", str(project.root / "patients"), "--as-of", AS_OF.isoformat(),
-                         "--smtp-host", "127.0.0.1", "--smtp-port", str(port), "--smtp-security", "none")
+    result = project.cli(
+        "email",
+        str(project.root / "patients"),
+        "--as-of",
+        AS_OF.isoformat(),
+        "--smtp-host",
+        "127.0.0.1",
+        "--smtp-port",
+        str(port),
+        "--smtp-security",
+        "none",
+    )
     assert result.exit_code == 0, result.output
     assert "email: 3 sent, 0 skipped as already sent, 0 failed" in result.output
     for word in ("maya.okafor", "Okafor", "tomas.herrera"):

@@ -6,11 +6,11 @@ import icalendar
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from generator.ics import _folded, _text
+from generator.outputs.calendar import _folded, _text
 
-_texts = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\r"),
-                 max_size=400) | st.sampled_from([
-                     "a\\b;c,d\ne", "x" * 73 + "\\,", "x" * 72 + "é" * 5, "½×" * 60, "^" * 200])
+_texts = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\r"), max_size=400
+) | st.sampled_from(["a\\b;c,d\ne", "x" * 73 + "\\,", "x" * 72 + "é" * 5, "½×" * 60, "^" * 200])
 
 
 @settings(max_examples=300, deadline=None)

@@ -14,7 +14,8 @@ pytestmark = pytest.mark.slow
 
 PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8"
-    "cfc0f01f0005000201a5d1d8a60000000049454e44ae426082")
+    "cfc0f01f0005000201a5d1d8a60000000049454e44ae426082"
+)
 
 
 def replace_in(path: Path, old: str, new: str) -> None:
@@ -36,30 +37,64 @@ def clean_build_of(project: Scratch, where: Path) -> dict[str, bytes]:
 def steps(root: Path) -> list[tuple[str, Callable[[], None]]]:
     content, templates = root / "content", root / "templates"
     return [
-        ("edit a page", lambda: replace_in(content / "basics.md", "Bone breaks down",
-                                           "Your bone breaks down")),
-        ("add a page with a picture", lambda: (
-            (content / "images").mkdir(exist_ok=True),
-            (content / "images" / "shoe.png").write_bytes(PNG),
-            (content / "shoes.md").write_text("---\ntitle: Shoes\norder: 3\n---\n## Choose\n\n"
-                                              "![A light shoe](images/shoe.png)\n\n"
-                                              "[[protocol:low-risk]]\n"))),
+        (
+            "edit a page",
+            lambda: replace_in(content / "basics.md", "Bone breaks down", "Your bone breaks down"),
+        ),
+        (
+            "add a page with a picture",
+            lambda: (
+                (content / "images").mkdir(exist_ok=True),
+                (content / "images" / "shoe.png").write_bytes(PNG),
+                (content / "shoes.md").write_text(
+                    "---\ntitle: Shoes\norder: 3\n---\n## Choose\n\n"
+                    "![A light shoe](images/shoe.png)\n\n"
+                    "[[protocol:low-risk]]\n"
+                ),
+            ),
+        ),
         ("rename a page", lambda: (content / "walking.md").rename(content / "walking-first.md")),
-        ("change a protocol", lambda: replace_in(content / "protocols" / "low-risk.yaml",
-                                                 "{run: 1, walk: 4, repeats: 4}",
-                                                 "{run: 1, walk: 3, repeats: 5}")),
-        ("change a template", lambda: replace_in(templates / "site" / "page.html",
-                                                 "<article>", "<article class=\"topic\">")),
-        ("change the settings", lambda: replace_in(root / "site.toml", "+1 555 0199",
-                                                   "+1 555 0123")),
-        ("change the interface text", lambda: replace_in(templates / "strings" / "en.yaml",
-                                                         "Print this topic", "Print this page")),
-        ("change a stylesheet", lambda: (templates / "static" / "css" / "site.css").write_text(
-            (templates / "static" / "css" / "site.css").read_text() + "\n.topic { margin: 0; }\n")),
-        ("change a picture", lambda: (content / "images" / "shoe.png").write_bytes(
-            PNG.replace(b"\x01\xa5", b"\x01\xa6"))),
-        ("delete a page and its picture", lambda: (
-            (content / "shoes.md").unlink(), (content / "images" / "shoe.png").unlink())),
+        (
+            "change a protocol",
+            lambda: replace_in(
+                content / "protocols" / "low-risk.yaml",
+                "{run: 1, walk: 4, repeats: 4}",
+                "{run: 1, walk: 3, repeats: 5}",
+            ),
+        ),
+        (
+            "change a template",
+            lambda: replace_in(
+                templates / "site" / "page.html", "<article>", '<article class="topic">'
+            ),
+        ),
+        (
+            "change the settings",
+            lambda: replace_in(root / "site.toml", "+1 555 0199", "+1 555 0123"),
+        ),
+        (
+            "change the interface text",
+            lambda: replace_in(
+                templates / "strings" / "en.yaml", "Print this topic", "Print this page"
+            ),
+        ),
+        (
+            "change a stylesheet",
+            lambda: (templates / "static" / "css" / "site.css").write_text(
+                (templates / "static" / "css" / "site.css").read_text()
+                + "\n.topic { margin: 0; }\n"
+            ),
+        ),
+        (
+            "change a picture",
+            lambda: (content / "images" / "shoe.png").write_bytes(
+                PNG.replace(b"\x01\xa5", b"\x01\xa6")
+            ),
+        ),
+        (
+            "delete a page and its picture",
+            lambda: ((content / "shoes.md").unlink(), (content / "images" / "shoe.png").unlink()),
+        ),
         ("reorder the pages", lambda: replace_in(content / "basics.md", "order: 1", "order: 9")),
     ]
 
@@ -81,11 +116,15 @@ def test_every_rebuild_equals_a_clean_build(tmp_path):
 
 def test_a_rebuild_after_one_edit_remakes_only_that_page(scratch):
     assert scratch.cli("build").exit_code == 0
-    replace_in(scratch.root / "content" / "walking.md", "Walk for 30 minutes", "Walk for 35 minutes")
+    replace_in(
+        scratch.root / "content" / "walking.md", "Walk for 30 minutes", "Walk for 35 minutes"
+    )
     result = scratch.cli("build", "--verbose")
     # the page itself and the search index, which holds its text
     assert "site: 21 files, 2 written, 0 removed" in result.output, result.output
-    assert "handouts: 2 made, 0 failed, 1 up to date" in result.output  # its handout and the booklet
+    assert (
+        "handouts: 2 made, 0 failed, 1 up to date" in result.output
+    )  # its handout and the booklet
 
 
 def test_a_damaged_output_is_remade(scratch):

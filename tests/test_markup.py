@@ -6,11 +6,16 @@ from html.parser import HTMLParser
 
 import pytest
 
-from generator.markup import MarkupError, localise_anchors
-from generator.mdpipeline import MarkdownPipeline
+from generator.content.markdown_pipeline import MarkdownPipeline
+from generator.content.markup import MarkupError, localise_anchors
 
-LABELS = {"sources": "Sources", "backlink": "Back to the text", "red-flag": "Red flag",
-          "tip": "Tip", "note": "Note"}
+LABELS = {
+    "sources": "Sources",
+    "backlink": "Back to the text",
+    "red-flag": "Red flag",
+    "tip": "Tip",
+    "note": "Note",
+}
 
 
 @pytest.fixture
@@ -41,9 +46,10 @@ class Elements(HTMLParser):
 
 def test_tables_anchors_callouts_and_sources(pipeline):
     markup = pipeline.render(
-        "## Start here\nRest first[^2].\n\n!!! red-flag\n    Night pain.\n\n!!! tip \"Go slow\"\n"
+        '## Start here\nRest first[^2].\n\n!!! red-flag\n    Night pain.\n\n!!! tip "Go slow"\n'
         "    Easy.\n\n| a | b |\n|:-|-:|\n| 1 | 2 |\n\n![A shoe](images/shoe.png)\n",
-        sources=["One.", "Two <https://example.org/two>"])
+        sources=["One.", "Two <https://example.org/two>"],
+    )
     html = markup.html
     assert '<h2 id="start-here">Start here</h2>' in html
     assert '<div class="admonition red-flag" role="note">' in html
@@ -64,8 +70,10 @@ def test_sources_that_are_not_cited_keep_no_dangling_backlink(pipeline):
 
 
 def test_links_to_pages_become_site_links_and_are_recorded(pipeline):
-    markup = pipeline.render("[a](walking.md) [b](./walking.md#how-long) [c](#top) "
-                             "[d](https://example.org) [e](mailto:a@b.example)")
+    markup = pipeline.render(
+        "[a](walking.md) [b](./walking.md#how-long) [c](#top) "
+        "[d](https://example.org) [e](mailto:a@b.example)"
+    )
     assert markup.links == ("walking.html", "walking.html#how-long", "#top")
     assert 'href="walking.html#how-long"' in markup.html
 
@@ -76,28 +84,49 @@ def test_scripts_handlers_and_dangerous_links_are_removed(pipeline):
         '[js](javascript:alert(1)) <a href="data:text/html,<b>x</b>">data</a> '
         '<iframe src="https://example.org"></iframe><form action="/x"><input name="q"></form>'
         '<link rel="attachment" href="secret.txt"><a rel="attachment" href="notes.txt">n</a>'
-        '<style>body{background:url(https://example.org/x.png)}</style>'
-        '<svg onload="x()"><circle/></svg><object data="x.swf"></object>').html
+        "<style>body{background:url(https://example.org/x.png)}</style>"
+        '<svg onload="x()"><circle/></svg><object data="x.swf"></object>'
+    ).html
     elements = Elements(html)
-    assert not elements.tags() & {"script", "iframe", "form", "input", "link", "style", "svg", "object"}
+    assert not elements.tags() & {
+        "script",
+        "iframe",
+        "form",
+        "input",
+        "link",
+        "style",
+        "svg",
+        "object",
+    }
     assert not {a for a in elements.attributes() if a.startswith("on")}
     assert "style" not in elements.attributes() and "rel" not in elements.attributes()
-    assert all(not (attrs.get("href") or "").startswith(("javascript:", "data:"))
-               for _, attrs in elements.found)
+    assert all(
+        not (attrs.get("href") or "").startswith(("javascript:", "data:"))
+        for _, attrs in elements.found
+    )
     assert "alert" not in html and "https://example.org/x.png" not in html
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("# Title", "uses a top-level heading ('# ')"),
-    ("![x](http://example.org/x.png)", "uses a picture from outside the project (http://example.org/x.png)"),
-    ('<img src="file:///etc/passwd">', "uses a picture from outside the project (file:///etc/passwd)"),
-    ("[x](file:///etc/passwd)", "links to a file on this computer (file:///etc/passwd)"),
-    ("![x](../secret.txt)", "uses a picture outside content/images/ (../secret.txt)"),
-    ("![x](images/missing.png)", "uses a picture that does not exist (images/missing.png)"),
-    ("!!! warning\n    x", "has an unknown callout '!!! warning' (use red-flag, tip, note)"),
-    ("Cited[^3].", "cites [^3] but the page lists 1 source(s)"),
-    ("[^a]: my note", "defines a footnote [^a]"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("# Title", "uses a top-level heading ('# ')"),
+        (
+            "![x](http://example.org/x.png)",
+            "uses a picture from outside the project (http://example.org/x.png)",
+        ),
+        (
+            '<img src="file:///etc/passwd">',
+            "uses a picture from outside the project (file:///etc/passwd)",
+        ),
+        ("[x](file:///etc/passwd)", "links to a file on this computer (file:///etc/passwd)"),
+        ("![x](../secret.txt)", "uses a picture outside content/images/ (../secret.txt)"),
+        ("![x](images/missing.png)", "uses a picture that does not exist (images/missing.png)"),
+        ("!!! warning\n    x", "has an unknown callout '!!! warning' (use red-flag, tip, note)"),
+        ("Cited[^3].", "cites [^3] but the page lists 1 source(s)"),
+        ("[^a]: my note", "defines a footnote [^a]"),
+    ],
+)
 def test_problems_are_errors_with_a_plain_message(pipeline, text, message):
     with pytest.raises(MarkupError) as caught:
         pipeline.render(text, sources=["One"])
@@ -105,28 +134,34 @@ def test_problems_are_errors_with_a_plain_message(pipeline, text, message):
 
 
 def test_localised_anchors_make_pages_share_one_document():
-    body = ('<h2 id="why">Why</h2><a href="#why">x</a><a href="walking.html#how">y</a>'
-            '<a href="walking.html">z</a><a href="other.html#q">o</a><a href="https://e.org/a.html">e</a>')
+    body = (
+        '<h2 id="why">Why</h2><a href="#why">x</a><a href="walking.html#how">y</a>'
+        '<a href="walking.html">z</a><a href="other.html#q">o</a><a href="https://e.org/a.html">e</a>'
+    )
     assert localise_anchors(body, "basics", frozenset({"basics", "walking"})) == (
         '<h2 id="basics--why">Why</h2><a href="#basics--why">x</a><a href="#walking--how">y</a>'
-        '<a href="#walking">z</a><a href="other.html#q">o</a><a href="https://e.org/a.html">e</a>')
+        '<a href="#walking">z</a><a href="other.html#q">o</a><a href="https://e.org/a.html">e</a>'
+    )
 
 
 def test_callouts_nest_hold_markdown_and_are_only_text_inside_code(pipeline):
     html = pipeline.render(
-        "!!! note \"Before *you* run\"\n    - one\n    - two\n\n    !!! tip\n        Inner.\n\n"
-        "After.\n\n```\n!!! warning\n    not a callout\n```\n").html
+        '!!! note "Before *you* run"\n    - one\n    - two\n\n    !!! tip\n        Inner.\n\n'
+        "After.\n\n```\n!!! warning\n    not a callout\n```\n"
+    ).html
     assert html.count('<div class="admonition') == 2
     assert '<p class="admonition-title">Before <em>you</em> run</p>' in html
-    assert '<li>one</li>' in html and '<p>Inner.</p>' in html
-    assert '<p>After.</p>' in html
+    assert "<li>one</li>" in html and "<p>Inner.</p>" in html
+    assert "<p>After.</p>" in html
     assert "<pre><code>!!! warning\n    not a callout\n</code></pre>" in html
 
 
 def test_sources_that_look_like_blocks_stay_one_line_of_text(pipeline):
-    html = pipeline.render("A[^1] b[^2] c[^3].", sources=[
-        "2019. Smith J. *Bone*.", "# Not a heading", "<https://example.org/x>"]).html
-    assert "<li id=\"fn:1\">\n<p>2019. Smith J. <em>Bone</em>." in html
+    html = pipeline.render(
+        "A[^1] b[^2] c[^3].",
+        sources=["2019. Smith J. *Bone*.", "# Not a heading", "<https://example.org/x>"],
+    ).html
+    assert '<li id="fn:1">\n<p>2019. Smith J. <em>Bone</em>.' in html
     assert "<p># Not a heading" in html
     assert '<a href="https://example.org/x">https://example.org/x</a>' in html
 

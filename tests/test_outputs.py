@@ -8,9 +8,9 @@ import stat
 
 import pytest
 
-from generator.atomic import StagedWrites, write_atomic, write_if_changed
-from generator.errors import OutputError
-from generator.outputs import OutputTree, sha256
+from generator.core.atomic import StagedWrites, write_atomic, write_if_changed
+from generator.core.errors import OutputError
+from generator.outputs.state import OutputTree, sha256
 
 
 def test_atomic_write_replaces_whole_files_and_leaves_no_temporary(tmp_path):
@@ -45,7 +45,9 @@ def test_a_read_only_folder_is_an_error_and_the_old_file_stays(tmp_path):
     try:
         with pytest.raises(OutputError) as caught:
             write_atomic(target, b"new")
-        assert "cannot be written: Permission denied; the previous version is kept" in str(caught.value)
+        assert "cannot be written: Permission denied; the previous version is kept" in str(
+            caught.value
+        )
         assert target.read_bytes() == b"old"
     finally:
         target.parent.chmod(0o755)
@@ -114,8 +116,10 @@ def test_a_failed_staged_write_names_its_file_and_replaces_nothing(tmp_path, mon
     staged.add(tmp_path / "keep.html", b"A new")
     with pytest.raises(OutputError) as caught:
         staged.add(tmp_path / "b.html", b"B")
-    assert str(caught.value) == (f"{tmp_path / 'b.html'}: cannot be written: No space left on "
-                                 "device; the previous version is kept")
+    assert str(caught.value) == (
+        f"{tmp_path / 'b.html'}: cannot be written: No space left on "
+        "device; the previous version is kept"
+    )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.html"]
     assert (tmp_path / "keep.html").read_bytes() == b"old"
     assert staged.commit() == []

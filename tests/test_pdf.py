@@ -8,8 +8,8 @@ from http.server import ThreadingHTTPServer
 import pypdf
 import pytest
 
-from generator.errors import RecordError
-from generator.pdfjobs import PdfConfig, Stylesheet
+from generator.core.errors import RecordError
+from generator.render.pdf_jobs import PdfConfig, Stylesheet
 
 from .test_build import Recording
 
@@ -22,7 +22,8 @@ BASE = "https://clinic.example/run/"
 def project(tmp_path):
     (tmp_path / "content" / "images").mkdir(parents=True)
     (tmp_path / "content" / "images" / "dot.svg").write_text(
-        '<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"><rect width="4" height="4"/></svg>')
+        '<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"><rect width="4" height="4"/></svg>'
+    )
     (tmp_path / "notes.txt").write_text("inside the project")
     return tmp_path
 
@@ -37,34 +38,46 @@ def server():
 
 
 def writer(project, css: str = "body { font-family: sans-serif }"):
-    from generator.pdf import PdfWriter
+    from generator.render.pdf_writer import PdfWriter
 
-    config = PdfConfig(project, ((BASE + "images/", project / "content" / "images"),),
-                       (Stylesheet(css, project.as_uri() + "/"),))
+    config = PdfConfig(
+        project,
+        ((BASE + "images/", project / "content" / "images"),),
+        (Stylesheet(css, project.as_uri() + "/"),),
+    )
     return PdfWriter(config)
 
 
 def document(body: str) -> str:
-    return (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Doc</title></head>'
-            f"<body><h1>Title</h1>{body}</body></html>")
+    return (
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Doc</title></head>'
+        f"<body><h1>Title</h1>{body}</body></html>"
+    )
 
 
 def test_files_inside_the_project_and_data_uris_are_used(project):
-    pdf = writer(project).render(document(
-        '<img src="images/dot.svg" alt="dot"><img alt="px" src="data:image/svg+xml,'
-        '%3Csvg xmlns=%22http://www.w3.org/2000/svg%22 width=%221%22 height=%221%22/%3E">'), BASE)
+    pdf = writer(project).render(
+        document(
+            '<img src="images/dot.svg" alt="dot"><img alt="px" src="data:image/svg+xml,'
+            '%3Csvg xmlns=%22http://www.w3.org/2000/svg%22 width=%221%22 height=%221%22/%3E">'
+        ),
+        BASE,
+    )
     assert pdf.startswith(b"%PDF")
 
 
-@pytest.mark.parametrize("body", [
-    '<img src="{server}/pixel.png" alt="">',
-    '<link rel="attachment" href="{server}/notes.txt">',
-    '<a rel="attachment" href="file:///etc/passwd">x</a>',
-    '<img src="file:///etc/passwd" alt="">',
-    '<img src="images/../../../../etc/passwd" alt="">',
-    '<style>@import url("{server}/x.css");</style>',
-    '<style>h1 {{ background: url("file:///etc/hostname") }}</style>',
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        '<img src="{server}/pixel.png" alt="">',
+        '<link rel="attachment" href="{server}/notes.txt">',
+        '<a rel="attachment" href="file:///etc/passwd">x</a>',
+        '<img src="file:///etc/passwd" alt="">',
+        '<img src="images/../../../../etc/passwd" alt="">',
+        '<style>@import url("{server}/x.css");</style>',
+        '<style>h1 {{ background: url("file:///etc/hostname") }}</style>',
+    ],
+)
 def test_anything_outside_the_project_stops_the_render_and_is_not_fetched(project, server, body):
     with pytest.raises(RecordError) as caught:
         writer(project).render(document(body.format(server=server)), BASE)
@@ -73,7 +86,7 @@ def test_anything_outside_the_project_stops_the_render_and_is_not_fetched(projec
 
 
 def test_a_stylesheet_importing_from_the_network_is_refused(project, server):
-    from generator.errors import ContentError
+    from generator.core.errors import ContentError
 
     with pytest.raises(ContentError):
         writer(project, f'@import url("{server}/x.css");')

@@ -8,20 +8,34 @@ import nh3
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from generator.mdpipeline import MarkdownPipeline
-from generator.plaintext import readable_text, sentences
+from generator.content.markdown_pipeline import MarkdownPipeline
+from generator.content.plaintext import readable_text, sentences
 
-LABELS = {"sources": "Sources", "backlink": "Back to the text", "red-flag": "Red flag",
-          "tip": "Tip", "note": "Note"}
+LABELS = {
+    "sources": "Sources",
+    "backlink": "Back to the text",
+    "red-flag": "Red flag",
+    "tip": "Tip",
+    "note": "Note",
+}
 
 
 def test_blocks_become_sentences_and_sources_are_left_out(tmp_path):
     body = MarkdownPipeline(tmp_path, LABELS).render(
         "## Walk first\n\nWalk for 30 minutes[^1]\n\n- Rest a day:\n- Then run &amp; walk!\n\n"
         "| Stage | Run |\n| --- | --- |\n| 1 | 1 min |\n",
-        sources=["Warden SJ et al. A secret source title. 2014."])
-    assert sentences(body.html) == ["Walk first.", "Walk for 30 minutes.", "Rest a day.",
-                                    "Then run & walk!", "Stage.", "Run.", "1.", "1 min."]
+        sources=["Warden SJ et al. A secret source title. 2014."],
+    )
+    assert sentences(body.html) == [
+        "Walk first.",
+        "Walk for 30 minutes.",
+        "Rest a day.",
+        "Then run & walk!",
+        "Stage.",
+        "Run.",
+        "1.",
+        "1 min.",
+    ]
     assert body.text == readable_text(body.html)
     assert "secret" not in body.text and "Sources" not in body.text
 
@@ -44,7 +58,8 @@ class _Reference(HTMLParser):
         if tag in {"br", "hr", "img", "wbr", "col", "input", "source", "track", "area", "embed"}:
             return
         skipped = tag in {"sup", "script", "style"} or (
-            tag == "div" and "footnote" in (dict(attrs).get("class") or "").split())
+            tag == "div" and "footnote" in (dict(attrs).get("class") or "").split()
+        )
         self.stack.append((tag, skipped))
         self.skip += skipped
         if tag in BLOCKS:
@@ -70,23 +85,70 @@ class _Reference(HTMLParser):
             self.found.append(text if text[-1] in ".!?" else text.rstrip(":;,") + ".")
 
 
-BLOCKS = {"p", "li", "h2", "h3", "h4", "h5", "h6", "td", "th", "dt", "dd", "figcaption",
-          "blockquote", "summary", "caption"}
+BLOCKS = {
+    "p",
+    "li",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "td",
+    "th",
+    "dt",
+    "dd",
+    "figcaption",
+    "blockquote",
+    "summary",
+    "caption",
+}
 
-_pieces = st.sampled_from([
-    "<p>", "</p>", "<li>", "</li>", "<ul>", "</ul>", "<sup>", "</sup>", "<em>", "</em>",
-    '<div class="footnote">', '<div class="note footnote x">', "</div>", "<br>", "<h2>",
-    "</h2>", '<a href="a.html" title="x > y">', "</a>", "&amp;", "&lt;", "&nbsp;", "<", ">",
-    "<!-- c -->", "<td>", "</td>", "<table>", "</table>", ":", ".", " ", "\n",
-]) | st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=8)
+_pieces = st.sampled_from(
+    [
+        "<p>",
+        "</p>",
+        "<li>",
+        "</li>",
+        "<ul>",
+        "</ul>",
+        "<sup>",
+        "</sup>",
+        "<em>",
+        "</em>",
+        '<div class="footnote">',
+        '<div class="note footnote x">',
+        "</div>",
+        "<br>",
+        "<h2>",
+        "</h2>",
+        '<a href="a.html" title="x > y">',
+        "</a>",
+        "&amp;",
+        "&lt;",
+        "&nbsp;",
+        "<",
+        ">",
+        "<!-- c -->",
+        "<td>",
+        "</td>",
+        "<table>",
+        "</table>",
+        ":",
+        ".",
+        " ",
+        "\n",
+    ]
+) | st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=8)
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(_pieces, max_size=40))
 def test_sanitised_html_reads_as_pythons_html_parser_reads_it(pieces):
-    html = nh3.clean("".join(pieces), tags=BLOCKS | {"sup", "em", "a", "div", "br", "ul",
-                                                      "table"},
-                     attributes={"div": {"class"}, "a": {"href", "title"}})
+    html = nh3.clean(
+        "".join(pieces),
+        tags=BLOCKS | {"sup", "em", "a", "div", "br", "ul", "table"},
+        attributes={"div": {"class"}, "a": {"href", "title"}},
+    )
     reference = _Reference()
     reference.feed(html)
     reference.close()

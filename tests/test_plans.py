@@ -11,10 +11,10 @@ import icalendar
 import pypdf
 import pytest
 
-from generator.library import load_library
-from generator.patient_files import read_patients
-from generator.plans import schedule_for
-from generator.project import Project
+from generator.content.library import load_library
+from generator.core.project import Project
+from generator.outputs.plans import schedule_for
+from generator.patients.readers import read_patients
 
 from .conftest import REPO
 
@@ -37,8 +37,19 @@ def demo(tmp_path_factory):
 
     runner = CliRunner()
     built = runner.invoke(main, ["--project", str(root), "build", "--jobs", "2"])
-    made = runner.invoke(main, ["--project", str(root), "plans", str(root / "examples" / "patients"),
-                                "--as-of", AS_OF, "--jobs", "2"])
+    made = runner.invoke(
+        main,
+        [
+            "--project",
+            str(root),
+            "plans",
+            str(root / "examples" / "patients"),
+            "--as-of",
+            AS_OF,
+            "--jobs",
+            "2",
+        ],
+    )
     return root, built, made
 
 
@@ -48,10 +59,16 @@ def pdf_text(path: Path) -> str:
 
 def schedules(root: Path):
     library = load_library(Project.at(root))
-    records = read_patients([root / "examples" / "patients"], protocols=library.protocols,
-                            sites=library.injury_sites, as_of=dt.date.fromisoformat(AS_OF))
-    return {r.patient.id: (r.patient, schedule_for(r, library, dt.date.fromisoformat(AS_OF)))
-            for r in records}
+    records = read_patients(
+        [root / "examples" / "patients"],
+        protocols=library.protocols,
+        sites=library.injury_sites,
+        as_of=dt.date.fromisoformat(AS_OF),
+    )
+    return {
+        r.patient.id: (r.patient, schedule_for(r, library, dt.date.fromisoformat(AS_OF)))
+        for r in records
+    }
 
 
 def test_every_example_patient_gets_a_pdf_and_a_calendar(demo):
@@ -61,7 +78,15 @@ def test_every_example_patient_gets_a_pdf_and_a_calendar(demo):
     assert "plans: 8 made (8 rendered, 0 unchanged), 0 failed" in made.output
     plans = root / "output" / "plans"
     assert sorted(p.name for p in plans.iterdir()) == [
-        "P1001", "P1002", "P1003", "P1004", "P1005", "P2001", "P2002", "P2003"]
+        "P1001",
+        "P1002",
+        "P1003",
+        "P1004",
+        "P1005",
+        "P2001",
+        "P2002",
+        "P2003",
+    ]
     assert stat.S_IMODE(plans.stat().st_mode) == 0o700
     for folder in plans.iterdir():
         assert stat.S_IMODE(folder.stat().st_mode) == 0o700
@@ -126,8 +151,12 @@ def test_the_calendar_matches_the_schedule(demo):
 def test_uids_are_stable_when_the_plan_is_made_again_later(demo):
     root, _, _ = demo
     library = load_library(Project.at(root))
-    [record] = read_patients([EXAMPLES / "P1001.yaml"], protocols=library.protocols,
-                             sites=library.injury_sites, as_of=dt.date(2026, 11, 30))
+    [record] = read_patients(
+        [EXAMPLES / "P1001.yaml"],
+        protocols=library.protocols,
+        sites=library.injury_sites,
+        as_of=dt.date(2026, 11, 30),
+    )
     later = schedule_for(record, library, dt.date(2026, 11, 30))
     _, first = schedules(root)["P1001"]
     earlier_keys = {p.key: p for p in first.planned}
@@ -144,8 +173,9 @@ def test_a_second_run_renders_nothing_and_a_new_plan_date_remakes_the_plans(demo
 
     from generator.cli import main
 
-    again = CliRunner().invoke(main, ["--project", str(root), "plans", str(EXAMPLES / "P1001.yaml"),
-                                      "--as-of", AS_OF])
+    again = CliRunner().invoke(
+        main, ["--project", str(root), "plans", str(EXAMPLES / "P1001.yaml"), "--as-of", AS_OF]
+    )
     assert "plans: 1 made (0 rendered, 1 unchanged), 0 failed" in again.output
     assert (root / "output" / "plans" / "P1005").is_dir()  # other patients' plans are kept
 
@@ -154,18 +184,27 @@ def test_bad_records_are_named_and_the_good_ones_still_made(tmp_path, scratch):
     folder = tmp_path / "patients"
     folder.mkdir()
     shutil.copy(EXAMPLES / "P1001.yaml", folder / "good.yaml")
-    (folder / "bad.yaml").write_text((EXAMPLES / "P1001.yaml").read_text()
-                                     .replace("id: P1001", "id: P9")
-                                     .replace("posteromedial-tibia", "shin"))
-    (folder / "rows.csv").write_text("id,name,injury_site,clearance_by,clearance_on,plan_start,"
-                                     "plan_run_days\nP7,Row Seven,fibula,Dr X,2026-11-18,"
-                                     "2026-11-24,mon tue\n")
+    (folder / "bad.yaml").write_text(
+        (EXAMPLES / "P1001.yaml")
+        .read_text()
+        .replace("id: P1001", "id: P9")
+        .replace("posteromedial-tibia", "shin")
+    )
+    (folder / "rows.csv").write_text(
+        "id,name,injury_site,clearance_by,clearance_on,plan_start,"
+        "plan_run_days\nP7,Row Seven,fibula,Dr X,2026-11-18,"
+        "2026-11-24,mon tue\n"
+    )
     result = scratch.cli("plans", str(folder), "--as-of", AS_OF)
     assert result.exit_code == 1
-    assert (f"error: {folder}/bad.yaml: injury.site: is not a known injury site "
-            "(see content/injury-sites.yaml)") in result.output
-    assert (f"error: {folder}/rows.csv: row 2: plan_run_days: mon and tue leave fewer than 1 "
-            "rest day(s) between runs, as low-risk requires") in result.output
+    assert (
+        f"error: {folder}/bad.yaml: injury.site: is not a known injury site "
+        "(see content/injury-sites.yaml)"
+    ) in result.output
+    assert (
+        f"error: {folder}/rows.csv: row 2: plan_run_days: mon and tue leave fewer than 1 "
+        "rest day(s) between runs, as low-risk requires"
+    ) in result.output
     assert "plans: 1 made (1 rendered, 0 unchanged), 2 failed" in result.output
     assert (scratch.root / "output" / "plans" / "P1001" / "plan.pdf").is_file()
     assert not (scratch.root / "output" / "plans" / "P9").exists()

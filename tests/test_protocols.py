@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import pytest
 
-from generator.errors import ContentError
-from generator.injuries import load_injury_sites
-from generator.library import load_library
-from generator.protocols import load_protocol, load_protocols
-from generator.wording import minutes_text, session_text
+from generator.content.injury_sites import load_injury_sites
+from generator.content.library import load_library
+from generator.content.protocols import load_protocol, load_protocols
+from generator.core.errors import ContentError
+from generator.render.wording import minutes_text, session_text
 
 from .conftest import REPO
 
-WORDS = {"seconds": "{n} sec", "minutes": "{n} min", "repeat": "{n} × ({parts})",
-         "recovery": "Recovery day", "activities": {"walk": "walk", "jog": "jog", "run": "run"}}
+WORDS = {
+    "seconds": "{n} sec",
+    "minutes": "{n} min",
+    "repeat": "{n} × ({parts})",
+    "recovery": "Recovery day",
+    "activities": {"walk": "walk", "jog": "jog", "run": "run"},
+}
 
 
 def test_the_shipped_protocols_load():
@@ -21,7 +26,9 @@ def test_the_shipped_protocols_load():
     assert sorted(protocols) == ["day-by-day", "high-risk", "low-risk"]
     low, high, daily = protocols["low-risk"], protocols["high-risk"], protocols["day-by-day"]
     assert [session_text(s, WORDS) for s in low.stages[:2]] == [
-        "4 × (run 30 sec, walk 4½ min)", "4 × (run 1 min, walk 4 min)"]
+        "4 × (run 30 sec, walk 4½ min)",
+        "4 × (run 1 min, walk 4 min)",
+    ]
     assert [s.minutes for s in low.stages] == [20.0] * 9 + [20.0, 25.0, 30.0]
     assert {s.sessions for s in low.stages} == {2} and {s.sessions for s in high.stages} == {3}
     assert [s.number for s in high.stages if s.gate] == [1, 6, 10]
@@ -33,7 +40,13 @@ def test_the_shipped_protocols_load():
 
 def test_minutes_in_words():
     assert [minutes_text(m, WORDS) for m in (0.5, 1, 4.5, 2.25, 20, 1.2)] == [
-        "30 sec", "1 min", "4½ min", "2¼ min", "20 min", "1.2 min"]
+        "30 sec",
+        "1 min",
+        "4½ min",
+        "2¼ min",
+        "20 min",
+        "1.2 min",
+    ]
 
 
 def protocol_problems(tmp_path, text: str) -> list[str]:
@@ -45,7 +58,9 @@ def protocol_problems(tmp_path, text: str) -> list[str]:
 
 
 def test_invalid_protocols_name_the_file_and_the_stage(tmp_path):
-    found = protocol_problems(tmp_path, """\
+    found = protocol_problems(
+        tmp_path,
+        """\
 title: Bad
 rules: {sessions_per_stage: 2, max_pain: 3}
 stages:
@@ -55,7 +70,8 @@ stages:
   - {run: 1, walk: 4, sprint: 2}
   - {run: 1, segments: [{walk: 2}]}
   - segments: [{walk: 2, run: 1}]
-""")
+""",
+    )
     assert found == [
         "content/protocols/bad.yaml: rules.max_pain: unknown key (expected one of: sessions_per_stage, rest_days_between_runs, missed_days, days_per_stage_dropped, traffic_light)",
         "content/protocols/bad.yaml: stages[2]: is empty: give run/walk/jog minutes, segments, or recovery: true",
@@ -88,7 +104,8 @@ def test_two_protocols_claiming_a_tier_is_an_error(scratch):
     with pytest.raises(ContentError) as caught:
         load_library(scratch.project)
     assert [str(p) for p in caught.value.problems] == [
-        "content/protocols/: exactly one protocol must say 'tier: high' (for the high-risk sites); found: also-high, high-risk"]
+        "content/protocols/: exactly one protocol must say 'tier: high' (for the high-risk sites); found: also-high, high-risk"
+    ]
 
 
 def test_an_unknown_protocol_in_a_page_is_an_error(scratch):
@@ -96,20 +113,25 @@ def test_an_unknown_protocol_in_a_page_is_an_error(scratch):
     with pytest.raises(ContentError) as caught:
         load_library(scratch.project)
     assert [str(p) for p in caught.value.problems] == [
-        "content/program.md: has an unknown block [[table:x]] (use protocol)"]
+        "content/program.md: has an unknown block [[table:x]] (use protocol)"
+    ]
     scratch.page("program", "---\ntitle: Program\n---\n[[protocol:low-rsk]]\n")
     with pytest.raises(ContentError) as caught:
         load_library(scratch.project)
     assert [str(p) for p in caught.value.problems] == [
-        "content/program.md: shows [[protocol:low-rsk]], but there is no content/protocols/low-rsk.yaml"]
+        "content/program.md: shows [[protocol:low-rsk]], but there is no content/protocols/low-rsk.yaml"
+    ]
 
 
 def test_a_broken_catalogue_is_reported(scratch):
-    scratch.write("content/injury-sites.yaml", "Shin Bone:\n  name: x\n  medical_name: y\n  tier: medium\n")
+    scratch.write(
+        "content/injury-sites.yaml", "Shin Bone:\n  name: x\n  medical_name: y\n  tier: medium\n"
+    )
     with pytest.raises(ContentError) as caught:
         load_library(scratch.project)
     assert [str(p) for p in caught.value.problems] == [
-        "content/injury-sites.yaml: Shin Bone.tier: must be one of: low, high (got 'medium')"]
+        "content/injury-sites.yaml: Shin Bone.tier: must be one of: low, high (got 'medium')"
+    ]
 
 
 PROGRAM = """\
@@ -166,15 +188,23 @@ def test_stage_tables_come_from_the_data_on_the_site_and_in_the_handout(scratch)
     assert rows[0] == ["Stage", "Session", "Total time", "Sessions", "Notes"]
     assert rows[1] == ["1", "4 × (run 30 sec, walk 4½ min)", "20 min", "2", ""]
     assert rows[12] == ["12", "Run 30 min", "30 min", "2", "Your clinician plans what comes next."]
-    assert rows[14] == ["1", "4 × (run 30 sec, walk 4½ min)", "20 min", "3", "Clinic review first: "
-                        "Scans show the bone has healed, and your clinician signs you off."]
+    assert rows[14] == [
+        "1",
+        "4 × (run 30 sec, walk 4½ min)",
+        "20 min",
+        "3",
+        "Clinic review first: Scans show the bone has healed, and your clinician signs you off.",
+    ]
     text = pdf_text(scratch.site / "handouts" / "program.pdf")
     assert "4 × (run 30 sec, walk 4½ min)" in text and "Clinic review first:" in text
 
     # A clinic that edits a protocol changes every output on the next build.
     low = scratch.root / "content" / "protocols" / "low-risk.yaml"
-    low.write_text(low.read_text().replace("{run: 0.5, walk: 4.5, repeats: 4}",
-                                           "{run: 0.5, walk: 2, repeats: 6}"))
+    low.write_text(
+        low.read_text().replace(
+            "{run: 0.5, walk: 4.5, repeats: 4}", "{run: 0.5, walk: 2, repeats: 6}"
+        )
+    )
     assert scratch.cli("build").exit_code == 0
     rows = table_rows((scratch.site / "program.html").read_text())
     assert rows[1] == ["1", "6 × (run 30 sec, walk 2 min)", "15 min", "2", ""]

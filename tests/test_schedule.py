@@ -9,9 +9,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from generator.patients import WEEKDAYS, CheckIn, Clearance, Injury, Patient, PlanOptions, Review
-from generator.protocols import load_protocols
-from generator.schedule import ScheduleProblem, light_of, make_schedule
+from generator.content.protocols import load_protocols
+from generator.patients.model import (
+    WEEKDAYS,
+    CheckIn,
+    Clearance,
+    Injury,
+    Patient,
+    PlanOptions,
+    Review,
+)
+from generator.patients.schedule import ScheduleProblem, light_of, make_schedule
 
 from .conftest import REPO
 
@@ -24,11 +32,18 @@ def day(offset: int) -> dt.date:
     return MONDAY + dt.timedelta(days=offset)
 
 
-def patient(*, start: dt.date = MONDAY, run_days=("mon", "wed", "fri"), checkins=(),
-            reviews=()) -> Patient:
-    return Patient(id="P1", name="Test Patient", injury=Injury(site="fibula"),
-                   clearance=Clearance(by="Dr X", on=start), checkins=tuple(checkins),
-                   plan=PlanOptions(start=start, run_days=tuple(run_days)), reviews=tuple(reviews))
+def patient(
+    *, start: dt.date = MONDAY, run_days=("mon", "wed", "fri"), checkins=(), reviews=()
+) -> Patient:
+    return Patient(
+        id="P1",
+        name="Test Patient",
+        injury=Injury(site="fibula"),
+        clearance=Clearance(by="Dr X", on=start),
+        checkins=tuple(checkins),
+        plan=PlanOptions(start=start, run_days=tuple(run_days)),
+        reviews=tuple(reviews),
+    )
 
 
 def green(offset: int, stage: int) -> CheckIn:
@@ -76,8 +91,12 @@ def test_green_sessions_count_toward_the_stage_then_move_up():
 
 
 def test_amber_steps_back_one_stage_after_two_rest_days():
-    checkins = [green(0, 1), green(2, 1), green(4, 2),
-                CheckIn(date=day(7), stage=2, pain_during=2, pain_next_morning=0)]
+    checkins = [
+        green(0, 1),
+        green(2, 1),
+        green(4, 2),
+        CheckIn(date=day(7), stage=2, pain_during=2, pain_next_morning=0),
+    ]
     schedule = make_schedule(patient(checkins=checkins), LOW, day(7))
     assert schedule.logged[-1].light == "amber"
     assert [(n.kind, n.stage) for n in schedule.notices] == [("amber", 1)]
@@ -91,12 +110,19 @@ def test_amber_at_stage_1_repeats_stage_1():
     assert make_schedule(patient(checkins=checkins), LOW, day(0)).stage == 1
 
 
-@pytest.mark.parametrize("checkin", [
-    CheckIn(date=day(2), stage=2, pain_during=4, pain_next_morning=0),
-    CheckIn(date=day(2), stage=2, pain_during=0, pain_next_morning=5),
-    CheckIn(date=day(2), stage=2, pain_during=0, pain_next_morning=0, red_flags=("night_pain",)),
-    CheckIn(date=day(2), stage=2, pain_during=1, pain_next_morning=0, red_flags=("groin_pain",)),
-])
+@pytest.mark.parametrize(
+    "checkin",
+    [
+        CheckIn(date=day(2), stage=2, pain_during=4, pain_next_morning=0),
+        CheckIn(date=day(2), stage=2, pain_during=0, pain_next_morning=5),
+        CheckIn(
+            date=day(2), stage=2, pain_during=0, pain_next_morning=0, red_flags=("night_pain",)
+        ),
+        CheckIn(
+            date=day(2), stage=2, pain_during=1, pain_next_morning=0, red_flags=("groin_pain",)
+        ),
+    ],
+)
 def test_red_pauses_the_plan(checkin):
     schedule = make_schedule(patient(checkins=[green(0, 1), checkin]), LOW, day(5))
     assert schedule.status == "paused" and schedule.planned == ()
@@ -111,13 +137,21 @@ def test_a_clinic_review_restarts_a_paused_plan_and_sessions_before_it_are_refus
     assert schedule.planned[0].date == day(14)
     with pytest.raises(ScheduleProblem) as caught:
         make_schedule(patient(checkins=[green(0, 2), red, green(4, 2)]), LOW, day(5))
-    assert str(caught.value) == ("checkins[3]: is after a red day, but no clinic review (reviews) "
-                                 "has restarted the plan")
+    assert str(caught.value) == (
+        "checkins[3]: is after a red day, but no clinic review (reviews) has restarted the plan"
+    )
 
 
 def test_missed_time_drops_one_stage_for_every_five_days_missed():
-    checkins = [green(0, 1), green(2, 1), green(4, 2), green(7, 2), green(9, 3), green(11, 3),
-                green(14, 4)]
+    checkins = [
+        green(0, 1),
+        green(2, 1),
+        green(4, 2),
+        green(7, 2),
+        green(9, 3),
+        green(11, 3),
+        green(14, 4),
+    ]
     schedule = make_schedule(patient(checkins=checkins), LOW, day(30))
     [notice] = schedule.notices
     assert (notice.kind, notice.days) == ("missed", 15) and notice.date == day(30)
@@ -141,13 +175,18 @@ def test_the_day_by_day_progression_runs_on_consecutive_days_with_recovery_days(
 
 def test_the_traffic_light():
     rules = LOW.rules.traffic_light
-    read = [light_of(CheckIn(date=MONDAY, stage=1, pain_during=d, pain_next_morning=m,
-                             red_flags=flags), rules)
-            for d, m, flags in [(0, 0, ()), (3, 0, ()), (0, 1, ()), (4, 0, ()), (0, 0, ("limp",))]]
+    read = [
+        light_of(
+            CheckIn(date=MONDAY, stage=1, pain_during=d, pain_next_morning=m, red_flags=flags),
+            rules,
+        )
+        for d, m, flags in [(0, 0, ()), (3, 0, ()), (0, 1, ()), (4, 0, ()), (0, 0, ("limp",))]
+    ]
     assert read == ["green", "amber", "amber", "red", "red"]
 
 
 # --- invariants, on generated inputs -------------------------------------------------------
+
 
 def run_day_sets(rest: int):
     """Weekday sets that leave at least `rest` days between runs, week after week."""
@@ -165,11 +204,15 @@ def histories(draw, protocol, run_days, start):
     """A plausible log: sessions on run days, at the stage the plan says, with random lights."""
     checkins, current_day, stage, done = [], start, 1, 0
     for _ in range(draw(st.integers(0, 12))):
-        current_day += dt.timedelta(days=draw(st.integers(protocol.rules.rest_days_between_runs + 1, 12)))
+        current_day += dt.timedelta(
+            days=draw(st.integers(protocol.rules.rest_days_between_runs + 1, 12))
+        )
         while WEEKDAYS[current_day.weekday()] not in run_days:
             current_day += dt.timedelta(days=1)
         pain = draw(st.sampled_from([0, 0, 0, 0, 1, 2]))
-        checkins.append(CheckIn(date=current_day, stage=stage, pain_during=pain, pain_next_morning=0))
+        checkins.append(
+            CheckIn(date=current_day, stage=stage, pain_during=pain, pain_next_morning=0)
+        )
         if pain:
             stage, done = max(1, stage - 1), 0
         else:

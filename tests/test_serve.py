@@ -9,7 +9,7 @@ import urllib.request
 
 import pytest
 
-from generator.serve import PreviewServer
+from generator.outputs.preview import PreviewServer
 
 pytestmark = pytest.mark.slow
 
@@ -63,7 +63,7 @@ def test_a_page_saved_in_several_writes_is_built_only_once_complete(preview, scr
     piece = len(text) // 10 + 1
     with page.open("w") as handle:  # truncated at once: for a moment the page is empty
         for start in range(0, len(text), piece):
-            handle.write(text[start:start + piece])
+            handle.write(text[start : start + piece])
             handle.flush()
             time.sleep(0.03)
     wait_for(lambda: status(preview)["generation"] > first)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from generator.errors import SettingsError
-from generator.settings import load_settings
+from generator.content.settings import load_settings
+from generator.core.errors import SettingsError
 
 
 def settings_problems(scratch) -> list[str]:
@@ -23,7 +23,9 @@ def test_the_shipped_settings_load(scratch):
 
 
 def test_every_problem_is_reported_with_its_key(scratch):
-    scratch.write("site.toml", """\
+    scratch.write(
+        "site.toml",
+        """\
         [clinic]
         name = "A"
         phone = 5550100
@@ -41,7 +43,8 @@ def test_every_problem_is_reported_with_its_key(scratch):
 
         [pdf]
         page_size = "A5"
-        """)
+        """,
+    )
     assert settings_problems(scratch) == [
         "site.toml: clinic.colour: unknown key (expected one of: name, phone, email, address, website, logo)",
         "site.toml: clinic.phone: must be text, not 5550100 (put it in quotes)",
@@ -53,9 +56,13 @@ def test_every_problem_is_reported_with_its_key(scratch):
 
 
 def test_file_checks_follow_the_schema(scratch):
-    scratch.write("site.toml", (scratch.root / "site.toml").read_text()
-                  .replace('[site]', 'logo = "../outside.svg"\n\n[site]')
-                  .replace('language = "en"', 'language = "fr"'))
+    scratch.write(
+        "site.toml",
+        (scratch.root / "site.toml")
+        .read_text()
+        .replace("[site]", 'logo = "../outside.svg"\n\n[site]')
+        .replace('language = "en"', 'language = "fr"'),
+    )
     assert settings_problems(scratch) == [
         "site.toml: clinic.logo: must be a file inside the project folder (got '../outside.svg')",
         "site.toml: site.language: no interface text for 'fr' (templates/strings/fr.yaml is missing)",

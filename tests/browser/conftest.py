@@ -46,8 +46,12 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 
-PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True,
-         "device_scale_factor": 3}
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "is_mobile": True,
+    "has_touch": True,
+    "device_scale_factor": 3,
+}
 DESKTOP = {"viewport": {"width": 1280, "height": 800}}
 VIEWPORTS = {"phone": PHONE, "desktop": DESKTOP}
 
@@ -55,12 +59,15 @@ VIEWPORTS = {"phone": PHONE, "desktop": DESKTOP}
 # so that the pages' Content-Security-Policy, which allows only 'self', lets it run unchanged.
 AXE_PATH = "/__r2r-test-tools__/axe.min.js"
 
-SUBPROCESS_ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(
-    [str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])])}
+SUBPROCESS_ENV = {
+    **os.environ,
+    "PYTHONPATH": os.pathsep.join([str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])]),
+}
 
 
 # ---------------------------------------------------------------------------------------------
 # The shipped project: its pages, by what the content folder holds.
+
 
 def front_matter(path: Path) -> dict[str, Any]:
     text = path.read_text(encoding="utf-8")
@@ -69,8 +76,9 @@ def front_matter(path: Path) -> dict[str, Any]:
 
 
 TOPICS = sorted(path.stem for path in (REPO / "content").glob("*.md"))
-HANDOUT_TOPICS = [slug for slug in TOPICS
-                  if front_matter(REPO / "content" / f"{slug}.md").get("handout", True)]
+HANDOUT_TOPICS = [
+    slug for slug in TOPICS if front_matter(REPO / "content" / f"{slug}.md").get("handout", True)
+]
 PAGES = ["index.html", "search.html", "404.html", *(f"{slug}.html" for slug in TOPICS)]
 
 
@@ -104,12 +112,20 @@ def r2r(root: Path, *args: str) -> list[str]:
 # ---------------------------------------------------------------------------------------------
 # The built site and a plain static server for it.
 
+
 @pytest.fixture(scope="session")
 def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """`r2r build` of a copy of the shipped project: its output/site folder."""
     root = copy_project(tmp_path_factory.mktemp("shipped") / "project")
-    result = subprocess.run(r2r(root, "build"), cwd=root, env=SUBPROCESS_ENV,
-                            capture_output=True, text=True, timeout=600, check=False)
+    result = subprocess.run(
+        r2r(root, "build"),
+        cwd=root,
+        env=SUBPROCESS_ENV,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     assert result.returncode == 0, f"r2r build failed:\n{result.stdout}\n{result.stderr}"
     return root / "output" / "site"
 
@@ -117,8 +133,12 @@ def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 class StaticHandler(SimpleHTTPRequestHandler):
     extensions_map: ClassVar[dict[str, str]] = {
         **SimpleHTTPRequestHandler.extensions_map,
-        ".css": "text/css", ".js": "text/javascript", ".json": "application/json",
-        ".pdf": "application/pdf", ".svg": "image/svg+xml", ".woff2": "font/woff2",
+        ".css": "text/css",
+        ".js": "text/javascript",
+        ".json": "application/json",
+        ".pdf": "application/pdf",
+        ".svg": "image/svg+xml",
+        ".woff2": "font/woff2",
     }
 
     def log_message(self, format: str, *args: Any) -> None:
@@ -152,18 +172,22 @@ def site_url(built_site: Path) -> Iterator[str]:
 # ---------------------------------------------------------------------------------------------
 # Tools: Debian's Chromium through Playwright, axe-core, the Nu Html Checker on Java.
 
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
-    need(CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK),
-         f"no Chromium at {CHROMIUM} (Debian package chromium)")
+    need(
+        CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK),
+        f"no Chromium at {CHROMIUM} (Debian package chromium)",
+    )
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
         need(False, "the Python package playwright is not installed (pip install -e '.[test]')")
         raise
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                              args=CHROMIUM_ARGS)
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
         yield chromium
         chromium.close()
 
@@ -186,11 +210,14 @@ def vnu() -> list[str]:
 # ---------------------------------------------------------------------------------------------
 # Pages in the browser, watched for errors and for requests that leave 127.0.0.1.
 
+
 def is_local(url: str) -> bool:
     """Whether loading `url` stays on this machine (Chromium's own PDF viewer is chrome-extension:)."""
     parts = urlsplit(url)
-    return (parts.scheme in ("data", "blob", "about", "chrome", "chrome-extension")
-            or parts.hostname == "127.0.0.1")
+    return (
+        parts.scheme in ("data", "blob", "about", "chrome", "chrome-extension")
+        or parts.hostname == "127.0.0.1"
+    )
 
 
 @dataclass
@@ -203,10 +230,12 @@ class Watch:
     failed_loads: list[str] = field(default_factory=list)
 
     def problems(self) -> list[str]:
-        return ([f"console error: {e}" for e in self.console_errors]
-                + [f"uncaught exception: {e}" for e in self.page_errors]
-                + [f"request leaving 127.0.0.1 (blocked): {u}" for u in self.outside_requests]
-                + [f"failed load: {e}" for e in self.failed_loads])
+        return (
+            [f"console error: {e}" for e in self.console_errors]
+            + [f"uncaught exception: {e}" for e in self.page_errors]
+            + [f"request leaving 127.0.0.1 (blocked): {u}" for u in self.outside_requests]
+            + [f"failed load: {e}" for e in self.failed_loads]
+        )
 
 
 @dataclass
@@ -226,7 +255,9 @@ class Tab:
         self.page.add_script_tag(url=self.base.rstrip("/") + AXE_PATH)
         results = self.page.evaluate(
             """tags => axe.run(document, {runOnly: {type: 'tag', values: tags},
-                                          resultTypes: ['violations']})""", tags)
+                                          resultTypes: ['violations']})""",
+            tags,
+        )
         return list(results["violations"])
 
 
@@ -235,7 +266,8 @@ def watch_page(page: Any, watch: Watch) -> None:
         if message.type == "error":
             where = message.location or {}
             watch.console_errors.append(
-                f"{message.text} [{where.get('url', '?')}:{where.get('lineNumber', '?')}]")
+                f"{message.text} [{where.get('url', '?')}:{where.get('lineNumber', '?')}]"
+            )
 
     def on_response(response: Any) -> None:
         if response.status >= 400 and is_local(response.url):
@@ -264,8 +296,12 @@ def open_tab(browser: Any, site_url: str) -> Iterator[Callable[..., Tab]]:
     contexts: list[Any] = []
 
     def open_(viewport: str = "desktop", base: str | None = None) -> Tab:
-        context = browser.new_context(**VIEWPORTS[viewport], color_scheme="light",
-                                      service_workers="block", accept_downloads=True)
+        context = browser.new_context(
+            **VIEWPORTS[viewport],
+            color_scheme="light",
+            service_workers="block",
+            accept_downloads=True,
+        )
         context.set_default_timeout(15_000)
         contexts.append(context)
         watch = Watch()
@@ -279,8 +315,10 @@ def open_tab(browser: Any, site_url: str) -> Iterator[Callable[..., Tab]]:
 
         context.route("**/*", guard)
         if AXE_SCRIPT.is_file():  # routes registered later are matched first
-            context.route(f"**{AXE_PATH}", lambda route: route.fulfill(
-                path=AXE_SCRIPT, content_type="text/javascript"))
+            context.route(
+                f"**{AXE_PATH}",
+                lambda route: route.fulfill(path=AXE_SCRIPT, content_type="text/javascript"),
+            )
         page = context.new_page()
         watch_page(page, watch)
         return Tab(page, watch, base or site_url)

@@ -15,8 +15,10 @@ def describe(violations: list[dict]) -> str:
     """Each violation with what a developer needs to fix it: rule, impact, elements, why."""
     lines = []
     for violation in violations:
-        lines.append(f"- {violation['id']} ({violation['impact']}): {violation['help']}"
-                     f" <{violation['helpUrl']}>")
+        lines.append(
+            f"- {violation['id']} ({violation['impact']}): {violation['help']}"
+            f" <{violation['helpUrl']}>"
+        )
         for node in violation["nodes"]:
             target = " ".join(str(t) for t in node["target"])
             summary = " ".join((node.get("failureSummary") or "").split())

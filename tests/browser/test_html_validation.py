@@ -12,12 +12,19 @@ pytestmark = pytest.mark.browser
 def check(vnu, site, kind, files):
     """Run the checker on `files`; its error lines, with paths relative to the site."""
     assert files, f"no {kind} files in {site}"
-    result = subprocess.run([*vnu, f"--{kind}", "--errors-only", "--format", "gnu",
-                             *map(str, files)],
-                            capture_output=True, text=True, timeout=300, check=False)
+    result = subprocess.run(
+        [*vnu, f"--{kind}", "--errors-only", "--format", "gnu", *map(str, files)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     output = (result.stdout + result.stderr).replace(f"file:{site}/", "")
-    errors = [line for line in output.splitlines()
-              if ": error" in line or ": fatal" in line or "Exception" in line]
+    errors = [
+        line
+        for line in output.splitlines()
+        if ": error" in line or ": fatal" in line or "Exception" in line
+    ]
     if result.returncode != 0 and not errors:
         errors = [f"vnu exited with status {result.returncode}:", *output.splitlines()]
     return errors

@@ -34,9 +34,14 @@ class Serving:
         self.lines: list[str] = []
         self.ready = threading.Event()
         self.process = subprocess.Popen(
-            r2r(root, "serve", "--port", str(self.port), "--no-browser"), cwd=root,
-            env=SUBPROCESS_ENV, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, text=True)
+            r2r(root, "serve", "--port", str(self.port), "--no-browser"),
+            cwd=root,
+            env=SUBPROCESS_ENV,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self) -> None:
@@ -55,11 +60,17 @@ class Serving:
         while not self.ready.wait(0.2):
             if self.process.poll() is not None:
                 time.sleep(0.2)  # let the reader take the last lines
-                pytest.fail(f"r2r serve exited with status {self.process.returncode} before "
-                            f"serving:\n{self.output}", pytrace=False)
+                pytest.fail(
+                    f"r2r serve exited with status {self.process.returncode} before "
+                    f"serving:\n{self.output}",
+                    pytrace=False,
+                )
             if time.monotonic() > deadline:
-                pytest.fail(f"r2r serve did not print 'Serving on {self.url}' within "
-                            f"{STARTUP_TIMEOUT} s:\n{self.output}", pytrace=False)
+                pytest.fail(
+                    f"r2r serve did not print 'Serving on {self.url}' within "
+                    f"{STARTUP_TIMEOUT} s:\n{self.output}",
+                    pytrace=False,
+                )
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -110,6 +121,9 @@ def test_the_reload_script_is_added_only_while_serving(tmp_path, serve, built_si
     served_site = root / "output" / "site"
     pages = sorted(p.relative_to(served_site).as_posix() for p in served_site.rglob("*.html"))
     assert pages == sorted(p.relative_to(built_site).as_posix() for p in built_site.rglob("*.html"))
-    differ = [page for page in pages
-              if (served_site / page).read_bytes() != (built_site / page).read_bytes()]
+    differ = [
+        page
+        for page in pages
+        if (served_site / page).read_bytes() != (built_site / page).read_bytes()
+    ]
     assert differ == [], f"pages written by `r2r serve` that differ from `r2r build`'s: {differ}"

@@ -35,7 +35,9 @@ def test_the_site_has_exactly_the_expected_pages(built_site):
 def test_page_loads_with_no_errors_and_no_outside_requests(open_tab, path):
     tab = open_tab()
     response = tab.goto(path)
-    assert response is not None and response.status == 200, f"{path}: {response and response.status}"
+    assert response is not None and response.status == 200, (
+        f"{path}: {response and response.status}"
+    )
     assert tab.watch.problems() == [], f"{path}:\n" + "\n".join(tab.watch.problems())
 
 
@@ -65,4 +67,6 @@ def test_every_page_has_the_search_form(open_tab):
         form = tab.page.locator('form[role="search"][action="search.html"]')
         if form.locator('input[name="q"]').count() == 0:
             missing.append(path)
-    assert missing == [], f"pages without <form role=search action=search.html> + input q: {missing}"
+    assert missing == [], (
+        f"pages without <form role=search action=search.html> + input q: {missing}"
+    )

@@ -29,8 +29,11 @@ def test_the_words_belong_to_one_topic_each():
     from .conftest import REPO
 
     for word, slug in (CALCIUM, CADENCE):
-        holders = [p.stem for p in sorted((REPO / "content").glob("*.md"))
-                   if re.search(rf"\b{word}\b", p.read_text(encoding="utf-8"), re.IGNORECASE)]
+        holders = [
+            p.stem
+            for p in sorted((REPO / "content").glob("*.md"))
+            if re.search(rf"\b{word}\b", p.read_text(encoding="utf-8"), re.IGNORECASE)
+        ]
         assert holders == [slug], word
 
 

@@ -30,7 +30,7 @@ import yaml
 from click.testing import CliRunner
 
 from generator.cli import main
-from generator.yamlio import parse_yaml
+from generator.core.yamlio import parse_yaml
 
 from ..conftest import REPO, make_scratch
 
@@ -65,8 +65,10 @@ def load_cases(category: str) -> list[Case]:
     data = parse_yaml((CASES_DIR / f"{category}.yaml").read_text(encoding="utf-8"))
     defaults = data.get("defaults", {})
     base = data.get("base_patient", {})
-    cases = [Case(category, c["name"], c["tries"], {**defaults, **c}, base)
-             for c in data.get("cases", [])]
+    cases = [
+        Case(category, c["name"], c["tries"], {**defaults, **c}, base)
+        for c in data.get("cases", [])
+    ]
     for entry in data.get("fields", []):
         cases += list(_field_cases(category, entry, defaults, base))
     names = [c.name for c in cases]
@@ -74,8 +76,9 @@ def load_cases(category: str) -> list[Case]:
     return cases
 
 
-def _field_cases(category: str, entry: dict[str, Any], defaults: dict[str, Any],
-                 base: dict[str, Any]) -> Iterator[Case]:
+def _field_cases(
+    category: str, entry: dict[str, Any], defaults: dict[str, Any], base: dict[str, Any]
+) -> Iterator[Case]:
     """A field set to a wrong value, in a YAML file and (unless `csv: false`) in a CSV row."""
     formats = ["yaml", "csv"] if entry.get("csv", True) else ["yaml"]
     for form in formats:
@@ -86,9 +89,12 @@ def _field_cases(category: str, entry: dict[str, Any], defaults: dict[str, Any],
         patient = {"set": entry.get("set") or {entry["field"]: value}, "as": form}
         if entry.get("unset"):
             patient = {"unset": [entry["field"]], "as": form}
-        spec = {**defaults, "patient": patient,
-                "run": ["check", f"patients/case.{form}", "--as-of", AS_OF],
-                "errors": [f"{location}: {key}: {message}"]}
+        spec = {
+            **defaults,
+            "patient": patient,
+            "run": ["check", f"patients/case.{form}", "--as-of", AS_OF],
+            "errors": [f"{location}: {key}: {message}"],
+        }
         if form == "csv" and "csv_line" in entry:
             spec["errors"] = [f"patients/case.csv: {entry['csv_line']}"]
         if isinstance(value, str) and len(value.strip()) >= 4:
@@ -110,6 +116,7 @@ def _column(dotted: str) -> str:
 
 # --- building the input -----------------------------------------------------------------------
 
+
 def write_file(path: Path, spec: Any) -> None:
     """Write a file from its case spec: text, or a mapping for bytes, BOMs and repeats."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -123,8 +130,9 @@ def write_file(path: Path, spec: Any) -> None:
     if "rows" in spec:
         rows = spec["rows"]
         indent = rows.get("indent", "")
-        data += "".join(rows["template"].format(n=n, indent=indent * n)
-                        for n in range(rows["count"])).encode(encoding)
+        data += "".join(
+            rows["template"].format(n=n, indent=indent * n) for n in range(rows["count"])
+        ).encode(encoding)
     data += spec.get("then", "").encode(encoding)
     if spec.get("bom"):
         data = b"\xef\xbb\xbf" + data
@@ -151,8 +159,10 @@ def patient_data(base: dict[str, Any], patient: dict[str, Any]) -> dict[str, Any
 
 def _path(dotted: str) -> list[str | int]:
     """`checkins[1].stage` -> ["checkins", 0, "stage"] (list items are numbered from 1)."""
-    return [int(index) - 1 if index else name
-            for name, index in re.findall(r"([^.\[\]]+)|\[(\d+)\]", dotted)]
+    return [
+        int(index) - 1 if index else name
+        for name, index in re.findall(r"([^.\[\]]+)|\[(\d+)\]", dotted)
+    ]
 
 
 def patient_text(data: dict[str, Any], form: str) -> str:
@@ -224,6 +234,7 @@ def fill(text: Any, places: dict[str, str]) -> Any:
 
 # --- servers that must never be reached (or that deliver) -----------------------------------------
 
+
 class _Recording(BaseHTTPRequestHandler):
     requests: ClassVar[list[str]] = []
 
@@ -247,6 +258,7 @@ def free_port() -> int:
 
 # --- running and checking -----------------------------------------------------------------------
 
+
 @dataclass
 class Outcome:
     """What a command printed and how it ended."""
@@ -262,18 +274,28 @@ class Outcome:
 
     @property
     def errors(self) -> list[str]:
-        return [line.removeprefix("error: ") for line in self.stderr.splitlines()
-                if line.startswith("error: ")]
+        return [
+            line.removeprefix("error: ")
+            for line in self.stderr.splitlines()
+            if line.startswith("error: ")
+        ]
 
 
-def run_cli(root: Path, args: list[str], *, subprocess_: bool = False,
-            timeout: float = 120) -> Outcome:
+def run_cli(
+    root: Path, args: list[str], *, subprocess_: bool = False, timeout: float = 120
+) -> Outcome:
     """Run `r2r --project ROOT ARGS` in `root`, in this process or as a real process."""
     if subprocess_:
         env = {**os.environ, "PYTHONPATH": str(REPO)}
-        done = subprocess.run([sys.executable, "-m", "generator", "--project", str(root), *args],
-                              cwd=root, env=env, capture_output=True, text=True, timeout=timeout,
-                              stdin=subprocess.DEVNULL)
+        done = subprocess.run(
+            [sys.executable, "-m", "generator", "--project", str(root), *args],
+            cwd=root,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+        )
         return Outcome(done.returncode, done.stdout, done.stderr)
     previous = Path.cwd()
     os.chdir(root)
@@ -313,8 +335,9 @@ def check_outcome(case: Case, outcome: Outcome, root: Path, places: dict[str, st
     spec = case.spec
     shown = f"{case.name}: exit {outcome.exit_code}\n{outcome.output}"
     assert "Traceback" not in outcome.output, shown
-    assert outcome.exception is None or isinstance(outcome.exception, SystemExit), \
+    assert outcome.exception is None or isinstance(outcome.exception, SystemExit), (
         f"{shown}\nunhandled: {outcome.exception!r}"
+    )
     assert outcome.exit_code == spec["exit"], shown
     errors = outcome.errors
     if "errors" in spec:
@@ -359,11 +382,46 @@ def check_outcome(case: Case, outcome: Outcome, root: Path, places: dict[str, st
 
 # --- what published files may hold --------------------------------------------------------------
 
-FORBIDDEN_TAGS = {"script", "iframe", "frame", "frameset", "object", "embed", "applet", "form",
-                  "input", "button", "textarea", "select", "style", "link", "meta", "base", "svg",
-                  "math", "template", "noscript", "video", "audio", "source", "track", "portal"}
-URL_ATTRIBUTES = {"href", "src", "action", "formaction", "data", "poster", "srcset", "xlink:href",
-                  "background", "cite", "longdesc"}
+FORBIDDEN_TAGS = {
+    "script",
+    "iframe",
+    "frame",
+    "frameset",
+    "object",
+    "embed",
+    "applet",
+    "form",
+    "input",
+    "button",
+    "textarea",
+    "select",
+    "style",
+    "link",
+    "meta",
+    "base",
+    "svg",
+    "math",
+    "template",
+    "noscript",
+    "video",
+    "audio",
+    "source",
+    "track",
+    "portal",
+}
+URL_ATTRIBUTES = {
+    "href",
+    "src",
+    "action",
+    "formaction",
+    "data",
+    "poster",
+    "srcset",
+    "xlink:href",
+    "background",
+    "cite",
+    "longdesc",
+}
 SAFE_SCHEMES = ("http:", "https:", "mailto:", "tel:", "#", "data:image/")
 
 
@@ -402,8 +460,9 @@ def assert_safe_content(path: Path) -> None:
                 # As a browser reads it: tabs and line breaks removed, leading blanks ignored.
                 squeezed = re.sub(r"^[\x00-\x20]+|[\t\n\r]", "", value).lower()
                 relative = not re.match(r"[a-z][a-z0-9+.-]*:", squeezed)
-                assert relative or squeezed.startswith(SAFE_SCHEMES), \
+                assert relative or squeezed.startswith(SAFE_SCHEMES), (
                     f"{path}: <{tag} {name}={value!r}> was published"
+                )
 
 
 def pdf_text(path: Path) -> str:

@@ -26,9 +26,9 @@ from pathlib import Path
 import pypdf
 import pytest
 
-from generator import atomic
-from generator.errors import OutputError
-from generator.ledger import Ledger
+from generator.core import atomic
+from generator.core.errors import OutputError
+from generator.mail.ledger import Ledger
 
 from ..conftest import REPO, make_scratch
 from .catalogue import Outcome, run_cli
@@ -46,14 +46,19 @@ def project_with_patients(root: Path, count: int):
     (scratch.root / "patients").mkdir()
     text = (REPO / "examples" / "patients" / "P1001.yaml").read_text()
     for n in range(count):
-        (scratch.root / "patients" / f"K{n:03}.yaml").write_text(text.replace("id: P1001", f"id: K{n:03}"))
+        (scratch.root / "patients" / f"K{n:03}.yaml").write_text(
+            text.replace("id: P1001", f"id: K{n:03}")
+        )
     return scratch
 
 
 def outputs(root: Path) -> dict[str, bytes]:
     """Every visible output file (the build state and hidden files excepted)."""
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*"))
-            if p.is_file() and not any(part.startswith(".") for part in p.relative_to(root).parts)}
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(root).parts)
+    }
 
 
 def leftovers(root: Path) -> list[Path]:
@@ -80,12 +85,18 @@ def assert_clean(outcome: Outcome, code: int) -> None:
 
 # --- SIGKILL in the middle of a batch -----------------------------------------------------------
 
+
 def start(root: Path, *args: str) -> subprocess.Popen[bytes]:
     """`r2r` as a real process in a session of its own (workers come from a forkserver)."""
-    return subprocess.Popen([sys.executable, "-m", "generator", "--project", str(root), *args],
-                            cwd=root, env={**os.environ, "PYTHONPATH": str(REPO)},
-                            start_new_session=True, stdin=subprocess.DEVNULL,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return subprocess.Popen(
+        [sys.executable, "-m", "generator", "--project", str(root), *args],
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        start_new_session=True,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def kill_group_when(process: subprocess.Popen[bytes], ready: Callable[[], bool]) -> None:
@@ -126,7 +137,9 @@ def test_plans_killed_mid_batch_leave_no_partial_file_and_a_rerun_completes(tmp_
     again = run_cli(scratch.root, ["plans", "patients", "--as-of", AS_OF, "--jobs", "2"])
     assert_clean(again, 0)
     assert "plans: 40 made" in again.stderr
-    assert sorted(p.parent.name for p in plans.glob("*/plan.pdf")) == [f"K{n:03}" for n in range(40)]
+    assert sorted(p.parent.name for p in plans.glob("*/plan.pdf")) == [
+        f"K{n:03}" for n in range(40)
+    ]
     assert_complete(scratch.root / "output")
     assert leftovers(scratch.root / "output") == []  # the re-run cleaned what the kill left
 
@@ -134,8 +147,10 @@ def test_plans_killed_mid_batch_leave_no_partial_file_and_a_rerun_completes(tmp_
 def test_a_build_killed_while_rendering_handouts_leaves_the_site_whole(tmp_path):
     scratch = make_scratch(tmp_path / "project")
     for n in range(12):
-        scratch.page(f"topic-{n:02}", (REPO / "content" / "readiness.md").read_text()
-                     .replace("order: ", f"order: 1{n:02}"))
+        scratch.page(
+            f"topic-{n:02}",
+            (REPO / "content" / "readiness.md").read_text().replace("order: ", f"order: 1{n:02}"),
+        )
     handouts = scratch.site / "handouts"
     run = start(scratch.root, "build", "--jobs", "2")
     kill_group_when(run, lambda: handouts.is_dir() and any(handouts.glob("*.pdf")))
@@ -162,14 +177,18 @@ def test_temporary_files_of_a_killed_run_are_removed_but_not_a_running_ones(tmp_
 
 # --- a full disk ----------------------------------------------------------------------------------
 
+
 @contextlib.contextmanager
 def small_disk(path: Path, size: str) -> Iterator[None]:
     """A tmpfs of `size` mounted at `path`, or a skip where this machine may not mount one."""
     path.mkdir(parents=True)
     if os.geteuid() != 0 or not shutil.which("mount"):
         pytest.skip("mounting a tmpfs needs root")
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
-                             capture_output=True, text=True)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
+        capture_output=True,
+        text=True,
+    )
     if mounted.returncode:
         pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
     try:
@@ -194,14 +213,19 @@ def test_a_full_disk_is_an_error_and_the_previous_site_is_kept(tmp_path):
     with small_disk(out, "8m"):
         assert_clean(run_cli(scratch.root, ["build", "--out", str(out), "--jobs", "1"]), 0)
         before = outputs(out)
-        scratch.page("basics", (scratch.root / "content" / "basics.md").read_text()
-                     .replace("title: The basics", "title: The basics, edited"))
+        scratch.page(
+            "basics",
+            (scratch.root / "content" / "basics.md")
+            .read_text()
+            .replace("title: The basics", "title: The basics, edited"),
+        )
         fill(out)
         full = run_cli(scratch.root, ["build", "--out", str(out), "--jobs", "1"])
         assert_clean(full, 1)
         assert [line for line in full.stderr.splitlines() if line.startswith("error:")] == [
             f"error: {out}/site/basics.html: cannot be written: No space left on device; "
-            "the previous version is kept"]
+            "the previous version is kept"
+        ]
         assert {k: v for k, v in outputs(out).items() if k != "filler"} == before
         assert leftovers(out) == []
         (out / "filler").unlink()
@@ -213,12 +237,19 @@ def test_plans_on_a_full_disk_keep_the_previous_plans(tmp_path):
     scratch = project_with_patients(tmp_path / "project", 3)
     out = tmp_path / "out"
     with small_disk(out, "8m"):
-        assert_clean(run_cli(scratch.root, ["plans", "patients", "--out", str(out),
-                                            "--as-of", AS_OF, "--jobs", "1"]), 0)
+        assert_clean(
+            run_cli(
+                scratch.root,
+                ["plans", "patients", "--out", str(out), "--as-of", AS_OF, "--jobs", "1"],
+            ),
+            0,
+        )
         before = outputs(out)
         fill(out)
-        later = run_cli(scratch.root, ["plans", "patients", "--out", str(out),
-                                       "--as-of", "2026-11-30", "--jobs", "1"])
+        later = run_cli(
+            scratch.root,
+            ["plans", "patients", "--out", str(out), "--as-of", "2026-11-30", "--jobs", "1"],
+        )
         assert_clean(later, 1)
         assert "No space left on device" in later.stderr
         assert {k: v for k, v in outputs(out).items() if k != "filler"} == before
@@ -240,6 +271,7 @@ def test_a_full_disk_while_templates_are_compiled(tmp_path):
 
 # --- injected faults: any machine ---------------------------------------------------------------
 
+
 @contextlib.contextmanager
 def failing_writes(monkeypatch: pytest.MonkeyPatch, under: Path, code: int) -> Iterator[None]:
     """Every file opened for writing, or folder made, under `under` fails with `code`."""
@@ -247,8 +279,9 @@ def failing_writes(monkeypatch: pytest.MonkeyPatch, under: Path, code: int) -> I
     writing = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND
 
     def inside(path: object) -> bool:
-        return isinstance(path, str | bytes | os.PathLike) and \
-            Path(os.fsdecode(path)).resolve().is_relative_to(under)
+        return isinstance(path, str | bytes | os.PathLike) and Path(
+            os.fsdecode(path)
+        ).resolve().is_relative_to(under)
 
     def open_(path: object, flags: int, *args: object, **kwargs: object) -> int:
         if flags & writing and inside(path):
@@ -266,9 +299,14 @@ def failing_writes(monkeypatch: pytest.MonkeyPatch, under: Path, code: int) -> I
         yield
 
 
-@pytest.mark.parametrize(("code", "reason"), [(errno.ENOSPC, "No space left on device"),
-                                              (errno.EROFS, "Read-only file system"),
-                                              (errno.EACCES, "Permission denied")])
+@pytest.mark.parametrize(
+    ("code", "reason"),
+    [
+        (errno.ENOSPC, "No space left on device"),
+        (errno.EROFS, "Read-only file system"),
+        (errno.EACCES, "Permission denied"),
+    ],
+)
 def test_an_injected_write_error_keeps_the_previous_site(tmp_path, monkeypatch, code, reason):
     scratch = make_scratch(tmp_path / "project")
     out = scratch.root / "output"
@@ -279,15 +317,18 @@ def test_an_injected_write_error_keeps_the_previous_site(tmp_path, monkeypatch, 
         failed = run_cli(scratch.root, ["build", "--jobs", "1"])
     assert_clean(failed, 1)
     assert failed.stderr.splitlines()[-1] == (
-        f"error: {out}/site/basics.html: cannot be written: {reason}; the previous version is kept")
+        f"error: {out}/site/basics.html: cannot be written: {reason}; the previous version is kept"
+    )
     assert outputs(out) == before
     assert leftovers(out) == []
     assert_clean(run_cli(scratch.root, ["build", "--jobs", "1"]), 0)
     assert "More." in (out / "site" / "basics.html").read_text()
 
 
-@pytest.mark.parametrize(("code", "reason"), [(errno.ENOSPC, "No space left on device"),
-                                              (errno.EROFS, "Read-only file system")])
+@pytest.mark.parametrize(
+    ("code", "reason"),
+    [(errno.ENOSPC, "No space left on device"), (errno.EROFS, "Read-only file system")],
+)
 def test_an_injected_write_error_keeps_the_previous_plans(tmp_path, monkeypatch, code, reason):
     scratch = project_with_patients(tmp_path / "project", 2)
     out = scratch.root / "output"
@@ -295,10 +336,13 @@ def test_an_injected_write_error_keeps_the_previous_plans(tmp_path, monkeypatch,
     assert_clean(run_cli(scratch.root, args), 0)
     before = outputs(out)
     with failing_writes(monkeypatch, out.resolve(), code):
-        failed = run_cli(scratch.root, ["plans", "patients", "--as-of", "2026-11-30", "--jobs", "1"])
+        failed = run_cli(
+            scratch.root, ["plans", "patients", "--as-of", "2026-11-30", "--jobs", "1"]
+        )
     assert_clean(failed, 1)
-    assert failed.errors == [f"{out}/plans/K000/plan.ics: cannot be written: {reason}; "
-                             "the previous version is kept"]
+    assert failed.errors == [
+        f"{out}/plans/K000/plan.ics: cannot be written: {reason}; the previous version is kept"
+    ]
     assert outputs(out) == before
     assert leftovers(out) == []
 
@@ -322,8 +366,7 @@ def test_an_output_folder_that_is_a_file(tmp_path):
     assert f"Invalid value for '--out': Directory '{tmp_path}/out' is a file." in usage.stderr
     inside = run_cli(scratch.root, ["site", "--out", str(tmp_path / "out" / "site")])
     assert_clean(inside, 1)
-    assert inside.errors == [
-        f"{tmp_path}/out/site/site: cannot create the folder: Not a directory"]
+    assert inside.errors == [f"{tmp_path}/out/site/site: cannot create the folder: Not a directory"]
     assert (tmp_path / "out").read_text() == "a file, not a folder"
 
 
@@ -339,10 +382,23 @@ def test_a_read_only_output_folder_is_reported(tmp_path):
         scratch.page("basics", (scratch.root / "content" / "basics.md").read_text() + "\nMore.\n")
         built = run_cli(scratch.root, ["build", "--out", str(out), "--jobs", "1"])
         assert_clean(built, 1)
-        assert built.errors == [f"{out}/site/basics.html: cannot be written: Read-only file "
-                                "system; the previous version is kept"]
-        planned = run_cli(scratch.root, ["plans", str(REPO / "examples" / "patients" / "P1001.yaml"),
-                                         "--out", str(out), "--as-of", AS_OF, "--jobs", "1"])
+        assert built.errors == [
+            f"{out}/site/basics.html: cannot be written: Read-only file "
+            "system; the previous version is kept"
+        ]
+        planned = run_cli(
+            scratch.root,
+            [
+                "plans",
+                str(REPO / "examples" / "patients" / "P1001.yaml"),
+                "--out",
+                str(out),
+                "--as-of",
+                AS_OF,
+                "--jobs",
+                "1",
+            ],
+        )
         assert_clean(planned, 1)
         assert planned.errors == [f"{out}/plans: cannot create the folder: Read-only file system"]
         assert outputs(out) == before
@@ -350,10 +406,13 @@ def test_a_read_only_output_folder_is_reported(tmp_path):
 
 # --- the email ledger on a failing disk ---------------------------------------------------------
 
+
 def test_a_ledger_line_cut_short_does_not_swallow_the_next_record(tmp_path):
     path = tmp_path / "email-ledger.jsonl"
-    path.write_bytes(b'{"patient": "P1", "version": "v1", "message_id": "<a@b>", "sent": "x"}\n'
-                     b'{"patient": "P2", "vers')  # a crash in the middle of a line
+    path.write_bytes(
+        b'{"patient": "P1", "version": "v1", "message_id": "<a@b>", "sent": "x"}\n'
+        b'{"patient": "P2", "vers'
+    )  # a crash in the middle of a line
     ledger = Ledger(path)
     assert ledger.sent("P1", "v1") and not ledger.sent("P2", "v2")
     ledger.record("P3", "v3", "<c@d>", NOON)
@@ -383,8 +442,10 @@ def test_a_short_write_to_the_ledger_is_completed_or_reported(tmp_path, monkeypa
     monkeypatch.setattr(os, "write", no_space)
     with pytest.raises(OutputError) as caught:
         Ledger(path).record("P2", "v2", "<c@d>", NOON)
-    assert str(caught.value) == (f"{path}: cannot be written: No space left on device; stop and "
-                                 "check the disk before sending more")
+    assert str(caught.value) == (
+        f"{path}: cannot be written: No space left on device; stop and "
+        "check the disk before sending more"
+    )
 
 
 def test_an_unreadable_ledger_is_reported(tmp_path):
@@ -394,5 +455,5 @@ def test_an_unreadable_ledger_is_reported(tmp_path):
         Ledger(path)
     assert str(caught.value) == f"{path}: cannot be read: Is a directory"
     path.rmdir()
-    path.write_bytes(b"\xff\xfe garbage\n[1, 2]\n\"text\"\n")
+    path.write_bytes(b'\xff\xfe garbage\n[1, 2]\n"text"\n')
     assert not Ledger(path).sent("P1", "v1")

@@ -19,9 +19,9 @@ from pathlib import Path
 import pypdf
 import pytest
 
-from generator.injuries import load_injury_sites
-from generator.patient_files import read_patients
-from generator.protocols import load_protocols
+from generator.content.injury_sites import load_injury_sites
+from generator.content.protocols import load_protocols
+from generator.patients.readers import read_patients
 
 from ..conftest import REPO
 from .catalogue import assert_clean_pdf, pdf_text
@@ -46,9 +46,15 @@ def demo(tmp_path_factory) -> tuple[Path, str]:
     shutil.copy(REPO / "site.toml", root / "site.toml")
     log = []
     for command in COMMANDS:
-        done = subprocess.run([sys.executable, "-m", "generator", "--project", str(root), *command],
-                              cwd=root, env={**os.environ, "PYTHONPATH": str(REPO)},
-                              capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL)
+        done = subprocess.run(
+            [sys.executable, "-m", "generator", "--project", str(root), *command],
+            cwd=root,
+            env={**os.environ, "PYTHONPATH": str(REPO)},
+            capture_output=True,
+            text=True,
+            timeout=600,
+            stdin=subprocess.DEVNULL,
+        )
         assert done.returncode == 0, done.stdout + done.stderr
         log.append(done.stdout + done.stderr)
     return root, "\n".join(log)
@@ -57,20 +63,34 @@ def demo(tmp_path_factory) -> tuple[Path, str]:
 def private_values(root: Path) -> dict[str, set[str]]:
     """Every example patient's private words, by patient id, leaving out any word that the
     public inputs (content, templates, settings) hold anyway."""
-    public = "\n".join(p.read_text(encoding="utf-8", errors="replace")
-                       for folder in ("content", "templates") for p in (root / folder).rglob("*")
-                       if p.is_file()) + (root / "site.toml").read_text()
-    records = read_patients([root / "examples" / "patients"],
-                            protocols=load_protocols(root / "content" / "protocols"),
-                            sites=load_injury_sites(root / "content" / "injury-sites.yaml"),
-                            as_of=dt.date.fromisoformat(AS_OF))
+    public = (
+        "\n".join(
+            p.read_text(encoding="utf-8", errors="replace")
+            for folder in ("content", "templates")
+            for p in (root / folder).rglob("*")
+            if p.is_file()
+        )
+        + (root / "site.toml").read_text()
+    )
+    records = read_patients(
+        [root / "examples" / "patients"],
+        protocols=load_protocols(root / "content" / "protocols"),
+        sites=load_injury_sites(root / "content" / "injury-sites.yaml"),
+        as_of=dt.date.fromisoformat(AS_OF),
+    )
     found: dict[str, set[str]] = {}
     for record in records:
         patient = record.patient
         assert patient is not None, record.problems
-        words = {patient.name, patient.preferred_name or "", patient.email or "",
-                 patient.clearance.by, str(patient.injury.diagnosed or ""),
-                 *patient.name.split(), *(patient.email or "@").split("@")[:1]}
+        words = {
+            patient.name,
+            patient.preferred_name or "",
+            patient.email or "",
+            patient.clearance.by,
+            str(patient.injury.diagnosed or ""),
+            *patient.name.split(),
+            *(patient.email or "@").split("@")[:1],
+        }
         words |= {sentence.strip() for sentence in patient.notes.replace("\n", ".").split(".")}
         found[patient.id] = {w for w in words if len(w) >= 4 and w not in public}
     assert len(found) == 8 and all(found.values())
@@ -78,8 +98,9 @@ def private_values(root: Path) -> dict[str, set[str]]:
 
 
 def leaks(data: str, values: dict[str, set[str]]) -> list[str]:
-    return sorted(f"{pid}: {word}" for pid, words in values.items() for word in words
-                  if word in data)
+    return sorted(
+        f"{pid}: {word}" for pid, words in values.items() for word in words if word in data
+    )
 
 
 def test_nothing_of_a_patient_is_published(demo):
@@ -125,7 +146,8 @@ def test_private_folders_and_files_are_owner_only(demo):
             expected = 0o700 if path.is_dir() else 0o600
             assert stat.S_IMODE(path.stat().st_mode) == expected, path
     assert sorted(p.name for p in (output / "outbox").iterdir()) == sorted(
-        f"{pid}.eml" for pid in private_values(root))
+        f"{pid}.eml" for pid in private_values(root)
+    )
     for path in (output / "site").rglob("*"):  # public: readable, and no private mode needed
         assert stat.S_IMODE(path.stat().st_mode) in (0o644, 0o755), path
 

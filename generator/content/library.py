@@ -1,0 +1,210 @@
+"""The library: every input of a build, read and validated before anything is written."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+from xml.etree import ElementTree
+
+from generator.content.injury_sites import InjurySite, load_injury_sites
+from generator.content.markup import CALLOUTS
+from generator.content.pages import Page, PageStore, load_pages
+from generator.content.protocols import Protocol, load_protocols, protocol_for_tier
+from generator.content.settings import Settings, load_settings
+from generator.content.strings import load_strings
+from generator.core.errors import ContentError, Problem
+from generator.core.project import Project
+
+
+@dataclass(frozen=True)
+class Library:
+    """Settings, interface text, pages, protocols and injury sites of one project, all valid."""
+
+    project: Project
+    settings: Settings
+    strings: Mapping[str, Any]
+    pages: tuple[Page, ...]
+    protocols: Mapping[str, Protocol]
+    injury_sites: Mapping[str, InjurySite]
+
+    def page(self, slug: str) -> Page | None:
+        """The page called `slug`, if there is one."""
+        return next((p for p in self.pages if p.slug == slug), None)
+
+    def protocol_for_site(self, site: str) -> Protocol | None:
+        """The protocol an injury at `site` uses when the plan says `protocol: auto`."""
+        injury = self.injury_sites.get(site)
+        return protocol_for_tier(self.protocols, injury.tier) if injury else None
+
+    @property
+    def handout_pages(self) -> tuple[Page, ...]:
+        """The pages that have a printable handout, in reading order."""
+        return tuple(p for p in self.pages if p.meta.handout)
+
+
+def load_library(
+    project: Project, *, store: PageStore | None = None, jobs: int | None = None
+) -> Library:
+    """Read settings, interface text, pages, protocols and injury sites; validate them together.
+
+    Settings problems raise `SettingsError`. Content problems raise `ContentError` listing
+    every problem of every page, protocol and site at once. (Broken internal links are not
+    errors: see `broken_links`.) Pages unchanged since `store` kept them are not converted.
+    """
+    settings = load_settings(project)
+    strings = load_strings(project.templates_dir, settings.site.language)
+    labels = markup_labels(strings)
+    problems: list[Problem] = []
+    no_pages: tuple[Page, ...] = ()
+    no_protocols: dict[str, Protocol] = {}
+    no_sites: dict[str, InjurySite] = {}
+    pages = _gather(
+        problems,
+        lambda: tuple(load_pages(project.content_dir, labels, store=store, jobs=jobs)),
+        no_pages,
+    )
+    counted = len(problems)
+    protocols = _gather(
+        problems, lambda: load_protocols(project.content_dir / "protocols"), no_protocols
+    )
+    protocols_valid, counted = len(problems) == counted, len(problems)
+    sites = _gather(
+        problems, lambda: load_injury_sites(project.content_dir / "injury-sites.yaml"), no_sites
+    )
+    sites_valid = len(problems) == counted
+    if not pages and not problems:
+        problems.append(Problem("content/", "has no pages: add a Markdown file (*.md)"))
+    problems += _picture_problems(project)
+    # Checks across parts only between parts that loaded: one broken protocol file must not
+    # also read as "no protocol for the high-risk sites".
+    if protocols_valid:
+        problems += _embed_problems(pages, protocols)
+    if protocols_valid and sites_valid:
+        problems += _tier_problems(protocols, sites)
+    slugs = {page.slug for page in pages}
+    problems += [
+        Problem("site.toml", f"plans.topics: there is no page content/{slug}.md")
+        for slug in settings.plans.topics
+        if pages and slug not in slugs
+    ]
+    if problems:
+        raise ContentError(problems)
+    return Library(project, settings, strings, pages, protocols, sites)
+
+
+T = TypeVar("T")
+
+
+def _gather(problems: list[Problem], load: Callable[[], T], empty: T) -> T:
+    try:
+        return load()
+    except ContentError as error:
+        problems.extend(error.problems)
+        return empty
+
+
+def _picture_problems(project: Project) -> list[Problem]:
+    """Pictures the site would publish as they are, but must not: a link to a file outside
+    `content/images/`, or an SVG that can run a script or load something when opened."""
+    folder = project.images_dir
+    if not folder.is_dir():
+        return []
+    inside = project.content_dir.resolve() / "images"
+    problems = []
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")):
+        name = f"content/images/{path.relative_to(folder).as_posix()}"
+        if not path.resolve().is_relative_to(inside):
+            problems.append(
+                Problem(
+                    name, "is a link to a file outside content/images/; copy the file in instead"
+                )
+            )
+        elif path.suffix.lower() == ".svg" and (message := _svg_problem(path)):
+            problems.append(Problem(name, message))
+    return problems
+
+
+_SVG_ACTIVE = {"script", "foreignobject", "iframe", "embed", "object", "handler", "listener"}
+_SVG_FETCH = re.compile(r"@import|url\(\s*['\"]?\s*(?!#|data:image/)", re.IGNORECASE)
+
+
+def _svg_problem(path: Path) -> str | None:
+    """Why an SVG picture cannot be published: opened on its own, a browser runs its scripts."""
+    active = (
+        "is an SVG picture with a script, an event handler or a reference to another "
+        "file; save it without them, or as a PNG"
+    )
+    try:
+        root = ElementTree.parse(path).getroot()
+    except (ElementTree.ParseError, OSError):
+        return "is not a valid SVG picture"
+    for element in root.iter():
+        if str(element.tag).rpartition("}")[2].lower() in _SVG_ACTIVE:
+            return active
+        if _SVG_FETCH.search(element.text or ""):
+            return active
+        for key, value in element.attrib.items():
+            local = key.rpartition("}")[2].lower()
+            if local.startswith("on") or _SVG_FETCH.search(value):
+                return active
+            if local == "href" and not value.strip().startswith(("#", "data:image/")):
+                return active
+    return None
+
+
+def _embed_problems(pages: Sequence[Page], protocols: Mapping[str, Protocol]) -> list[Problem]:
+    return [
+        Problem(
+            page.path, f"shows [[protocol:{name}]], but there is no content/protocols/{name}.yaml"
+        )
+        for page in pages
+        for embed in page.body.embeds
+        for name in [embed.partition(":")[2]]
+        if name not in protocols
+    ]
+
+
+def _tier_problems(
+    protocols: Mapping[str, Protocol], sites: Mapping[str, InjurySite]
+) -> list[Problem]:
+    problems = []
+    for tier in sorted({site.tier for site in sites.values()}):
+        claiming = [p.name for p in protocols.values() if p.tier == tier]
+        if len(claiming) != 1:
+            found = ", ".join(claiming) or "none"
+            problems.append(
+                Problem(
+                    "content/protocols/",
+                    f"exactly one protocol must say "
+                    f"'tier: {tier}' (for the {tier}-risk sites); found: {found}",
+                )
+            )
+    return problems
+
+
+def markup_labels(strings: Mapping[str, Any]) -> dict[str, str]:
+    """The interface text the Markdown pipeline writes into pages."""
+    content = strings["content"]
+    return {key: str(content[key]) for key in ("sources", "backlink", *CALLOUTS)}
+
+
+def broken_links(pages: Sequence[Page]) -> Iterator[Problem]:
+    """Internal links to a page or an anchor that does not exist."""
+    anchors = {p.url: p.body.anchors for p in pages}
+    anchors["index.html"] = frozenset()
+    for page in pages:
+        for link in page.body.links:
+            target, _, fragment = link.partition("#")
+            target = target or page.url
+            if target not in anchors:
+                yield Problem(
+                    page.path,
+                    f"links to '{link}', but there is no page '{target.removesuffix('.html')}.md'",
+                )
+            elif fragment and fragment not in anchors[target]:
+                yield Problem(
+                    page.path, f"links to '{link}', but that page has no section '#{fragment}'"
+                )

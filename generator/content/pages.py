@@ -1,0 +1,297 @@
+"""Content pages: `content/<slug>.md`, YAML front matter then Markdown."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import signal
+import threading
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from generator.content.markup import Markup, MarkupError
+from generator.core import validators
+from generator.core.batch import Setup, Task, default_jobs, run_batch
+from generator.core.errors import ContentError, Problem
+from generator.core.schema import Invalid, load, spec
+from generator.core.yamlio import YamlProblem, parse_yaml
+
+if TYPE_CHECKING:
+    from generator.content.markdown_pipeline import MarkdownPipeline
+
+MAX_PAGE_BYTES = 1_000_000
+MAX_SECONDS_PER_PAGE = 30  # a real page converts in milliseconds
+PARALLEL_PAGES = 200  # below this, starting worker processes costs more than it saves
+CHUNKS_PER_WORKER = 8  # pages go to the workers in this many parts each: few, but enough to share
+RESERVED_SLUGS = frozenset(
+    {"index", "404", "search", "sitemap", "robots", "assets", "images", "handouts"}
+)
+
+
+@dataclass(frozen=True)
+class PageMeta:
+    """A page's front matter."""
+
+    title: str = spec(doc="The page title.", check=validators.one_line)
+    summary: str = spec("", doc="One or two sentences shown on the home page and in search.")
+    order: int = spec(1000, doc="Position among the topics: lower comes first.")
+    section: str = spec(
+        "", doc="The group the topic belongs to on the home page.", check=validators.one_line
+    )
+    reviewed: dt.date | None = spec(None, doc="When a clinician last reviewed the page.")
+    sources: tuple[str, ...] = spec((), doc="The sources of the page's figures, cited as [^1], ...")
+    handout: bool = spec(True, doc="Whether the page has a printable handout.")
+
+
+@dataclass(frozen=True)
+class Page:
+    """A topic page, validated and converted."""
+
+    slug: str
+    path: str  # as the author names it, e.g. content/nutrition.md
+    meta: PageMeta
+    body: Markup
+    digest: str  # sha256 of the source file
+
+    @property
+    def title(self) -> str:
+        return self.meta.title
+
+    @property
+    def url(self) -> str:
+        """The page's address relative to the site root."""
+        return f"{self.slug}.html"
+
+
+@dataclass(frozen=True)
+class PageSource:
+    """A page file as read from disk: how messages name it, its bytes and their digest."""
+
+    path: Path
+    name: str
+    raw: bytes
+
+    @property
+    def digest(self) -> str:
+        return hashlib.sha256(self.raw).hexdigest()
+
+
+class PageStore(Protocol):
+    """Where converted pages are kept between builds (see `generator.pagecache`)."""
+
+    def get(self, name: str, digest: str) -> Page | None: ...
+    def put(self, page: Page) -> None: ...
+
+
+def load_pages(
+    content_dir: Path,
+    labels: Mapping[str, str],
+    *,
+    store: PageStore | None = None,
+    jobs: int | None = None,
+    label: str = "content",
+) -> list[Page]:
+    """Load every `*.md` page, in reading order; raise `ContentError` listing every problem.
+
+    Pages found unchanged in `store` are not converted again. When many pages need
+    converting, they are converted in parallel by the batch runner.
+    """
+    pages: list[Page] = []
+    problems: list[Problem] = []
+    pending: list[PageSource] = []
+    for path in sorted(content_dir.glob("*.md")):
+        name = f"{label}/{path.name}"
+        try:
+            source = PageSource(path, name, _read(path, content_dir))
+        except ContentError as error:
+            problems.extend(p.within(name) for p in error.problems)
+            continue
+        cached = store.get(name, source.digest) if store else None
+        if cached is not None:
+            pages.append(cached)
+        else:
+            pending.append(source)
+    workers = (jobs or default_jobs()) if len(pending) >= PARALLEL_PAGES else 1
+    tasks = [Task(source.name, source) for source in pending]
+    report = run_batch(
+        tasks,
+        convert_page,
+        label="pages",
+        jobs=workers,
+        setup=Setup(prepare_converter, (content_dir, dict(labels))),
+        chunk=-(-len(pending) // (workers * CHUNKS_PER_WORKER)),
+        fork=True,
+    )
+    for done in report.done:
+        if isinstance(done.value, Page):
+            pages.append(done.value)
+            if store:
+                store.put(done.value)
+        elif done.ok:
+            problems.extend(done.value)
+        else:
+            problems.append(Problem(done.name, str(done.error)))
+    if problems:
+        in_file_order: list[Problem] = sorted(problems, key=lambda p: p.where.split(":")[0])
+        raise ContentError(in_file_order)
+    return sorted(pages, key=lambda p: (p.meta.order, p.title.casefold(), p.slug))
+
+
+_pipeline: MarkdownPipeline | None = None
+
+
+def prepare_converter(content_dir: Path, labels: dict[str, str]) -> None:
+    """Batch setup: this process's Markdown pipeline (reused while its settings are the same)."""
+    global _pipeline
+    from generator.content.markdown_pipeline import MarkdownPipeline
+
+    wanted = (content_dir.resolve(), labels)
+    if _pipeline is None or (_pipeline.content_dir, _pipeline.labels) != wanted:
+        _pipeline = MarkdownPipeline(content_dir, labels)
+
+
+def convert_page(source: PageSource) -> Page | list[Problem]:
+    """Batch work: one page converted, or every problem with it (returned, not raised)."""
+    assert _pipeline is not None, "prepare_converter() must run first"
+    try:
+        return load_page(source, _pipeline)
+    except ContentError as error:
+        return list(error.problems)
+
+
+def load_page(source: PageSource, pipeline: MarkdownPipeline) -> Page:
+    """Validate and convert one page file."""
+    name, path = source.name, source.path
+    problems = [p.within(name) for p in _slug_problems(path.stem)]
+    meta: PageMeta | None = None
+    body = ""
+    try:
+        front, body, _ = split_front_matter(_decode(source.raw))
+        meta = load(PageMeta, parse_yaml(front, first_line=2))
+    except YamlProblem as error:
+        problems.append(error.problem.within(name))
+    except Invalid as invalid:
+        problems.extend(p.within(name) for p in invalid.problems)
+    except ContentError as error:
+        problems.extend(p.within(name) for p in error.problems)
+    if meta is None or problems:
+        raise ContentError(problems)
+    try:
+        with _time_limit(MAX_SECONDS_PER_PAGE):
+            markup = pipeline.render(body, sources=meta.sources)
+    except MarkupError as error:
+        raise ContentError(Problem(name, m) for m in error.messages) from None
+    except RecursionError:  # callouts inside callouts are read recursively
+        raise ContentError(
+            [
+                Problem(
+                    name, "nests lists, quotes or other blocks too deeply to convert; flatten them"
+                )
+            ]
+        ) from None
+    except _TooSlow:
+        raise ContentError(
+            [
+                Problem(
+                    name,
+                    f"takes more than {MAX_SECONDS_PER_PAGE} seconds to "
+                    "convert; split it up or simplify its markup",
+                )
+            ]
+        ) from None
+    return Page(path.stem, name, meta, markup, source.digest)
+
+
+class _TooSlow(Exception):
+    pass
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float) -> Iterator[None]:
+    """Stop the block after `seconds`: some Markdown (a long run of `[`, say) converts in time
+    that grows with the square of its length. Only where a timer signal can be used (the main
+    thread, on POSIX); elsewhere the block runs unbounded."""
+    main = threading.current_thread() is threading.main_thread()
+    if not main or not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    def stop(signum: int, frame: object) -> None:
+        raise _TooSlow
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def split_front_matter(text: str) -> tuple[str, str, int]:
+    """Split a page into (front matter, body, line number where the body starts)."""
+    lines = text.splitlines(keepends=True)
+    if not lines or lines[0].strip() != "---":
+        raise ContentError(
+            [
+                Problem(
+                    "",
+                    "has no front matter: the file must start with a line "
+                    "'---', then 'title: ...', then another '---'",
+                )
+            ]
+        )
+    for number, line in enumerate(lines[1:], 2):
+        if line.strip() in ("---", "..."):
+            return "".join(lines[1 : number - 1]), "".join(lines[number:]), number + 1
+    raise ContentError([Problem("", "front matter is not closed: add a line '---' after it")])
+
+
+def _read(path: Path, folder: Path) -> bytes:
+    """The bytes of a page file that lies in `folder` (a link out of it would publish any file)."""
+    try:
+        # `path` is an entry of `folder`: only a symbolic link can lead out of it.
+        if path.is_symlink() and not path.resolve().is_relative_to(folder.resolve()):
+            raise ContentError(
+                [
+                    Problem(
+                        "",
+                        "is a link to a file outside the content folder; copy the file in instead",
+                    )
+                ]
+            )
+        size = path.stat().st_size
+        if size > MAX_PAGE_BYTES:
+            limit = MAX_PAGE_BYTES // 1000
+            message = f"is {size // 1000} kB; a page may be at most {limit} kB, split it up"
+            raise ContentError([Problem("", message)])
+        return path.read_bytes()
+    except OSError as error:
+        raise ContentError([Problem("", f"cannot be read: {error.strerror}")]) from None
+
+
+def _decode(raw: bytes) -> str:
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ContentError(
+            [
+                Problem(
+                    "", f"is not UTF-8 text (bad byte at position {error.start}); save it as UTF-8"
+                )
+            ]
+        ) from None
+    if "\x00" in text:
+        raise ContentError([Problem("", "contains binary data, not text")])
+    return text
+
+
+def _slug_problems(stem: str) -> Iterator[Problem]:
+    message = validators.slug(stem)
+    if message:
+        yield Problem("", f"file name {message} (it becomes the page's web address)")
+    elif stem in RESERVED_SLUGS:
+        yield Problem("", f"the name '{stem}' is reserved for the site; rename the file")

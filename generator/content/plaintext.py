@@ -1,0 +1,87 @@
+"""The text a patient reads on a page, from its sanitised HTML: for search and reading grade.
+
+Each block (paragraph, list item, heading, table cell, callout) becomes one sentence. The
+source list is left out (citations are not written for patients), and so are the source
+numbers in the text.
+"""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+
+from generator.content.markup import HTML_TOKEN
+
+_BLOCKS = {
+    "p",
+    "li",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "td",
+    "th",
+    "dt",
+    "dd",
+    "figcaption",
+    "blockquote",
+    "summary",
+    "caption",
+}
+_SKIPPED = {"sup", "script", "style"}
+_VOID = {"br", "hr", "img", "wbr", "col", "input", "source", "track", "area", "embed"}
+
+_CLASS = re.compile(r"""\sclass\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""")
+
+
+def sentences(html: str, *, lead: str = "") -> list[str]:
+    """The page's readable blocks, each as one sentence."""
+    found: list[str] = []
+    parts: list[str] = []
+    stack: list[tuple[str, bool]] = []
+    skip_depth = 0
+
+    def flush() -> None:
+        text = " ".join(unescape("".join(parts)).split())
+        parts.clear()
+        if text:
+            found.append(text if text[-1] in ".!?" else text.rstrip(":;,") + ".")
+
+    for token in HTML_TOKEN.finditer(f"<p>{lead}</p>{html}" if lead else html):
+        closing, tag, attributes, text, stray = token.groups()
+        if text is not None or stray is not None:
+            if not skip_depth:
+                parts.append(text if text is not None else "<")
+        elif tag is None:  # a comment
+            continue
+        elif not closing:
+            tag = tag.lower()
+            if tag in _VOID:
+                continue
+            classes = _CLASS.search(attributes)
+            skipped = tag in _SKIPPED or (
+                tag == "div"
+                and classes is not None
+                and "footnote" in "".join(c or "" for c in classes.groups()).split()
+            )
+            stack.append((tag, skipped))
+            skip_depth += skipped
+            if tag in _BLOCKS:
+                flush()
+        else:
+            tag = tag.lower()
+            while stack:
+                open_tag, skipped = stack.pop()
+                skip_depth -= skipped
+                if open_tag in _BLOCKS:
+                    flush()
+                if open_tag == tag:
+                    break
+    flush()
+    return found
+
+
+def readable_text(html: str, *, lead: str = "") -> str:
+    """The text a patient reads on a page, one sentence per block."""
+    return " ".join(sentences(html, lead=lead))

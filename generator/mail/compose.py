@@ -1,0 +1,105 @@
+"""Composing the email that carries a patient's plan.
+
+One message per patient, to the patient's own address: a short text body and an HTML
+alternative from `templates/email/`, with `plan.pdf` and `plan.ics` attached. The subject
+comes from `site.toml` and says nothing about health. The Message-ID is derived from the plan
+version, so a message re-sent after a lost reply can be recognised as the same message.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.policy
+import email.utils
+import hashlib
+from dataclasses import dataclass
+from email.message import EmailMessage
+
+import jinja2
+
+from generator.content.library import Library
+from generator.content.settings import EmailOptions
+from generator.core.errors import Problem, RecordError
+from generator.patients.model import Patient
+from generator.patients.schedule import Schedule
+from generator.render.environment import render
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A message ready to send or to write out, and the plan version it carries."""
+
+    patient_id: str
+    address: str
+    version: str  # sha256 of the recipient, the subject and the attachments
+    message: EmailMessage
+
+
+def plan_version(address: str, subject: str, pdf: bytes, ics: bytes) -> str:
+    """What makes two sendings of a plan the same message."""
+    digest = hashlib.sha256()
+    for part in (address.encode(), subject.encode(), pdf, ics):
+        digest.update(hashlib.sha256(part).digest())
+    return digest.hexdigest()
+
+
+def compose(
+    patient: Patient,
+    schedule: Schedule,
+    pdf: bytes,
+    ics: bytes,
+    *,
+    library: Library,
+    env: jinja2.Environment,
+    now: dt.datetime,
+    resend: bool = False,
+) -> Outgoing:
+    """The message for `patient`; `RecordError` if an address or a header cannot be used."""
+    options = _options(library)
+    if not patient.email:
+        raise RecordError([Problem("email", "is needed to email the plan; the plan was made")])
+    version = plan_version(patient.email, options.subject, pdf, ics)
+    context = {"patient": patient, "schedule": schedule, "t": library.strings}
+    message = EmailMessage(policy=email.policy.SMTP)
+    try:
+        message["To"] = email.utils.formataddr((patient.name, patient.email))
+    except (ValueError, TypeError) as error:  # a line break hidden in an encoded word
+        raise RecordError(
+            [Problem("name", f"cannot be used in a message header: {error}")]
+        ) from None
+    try:
+        message["From"] = options.sender
+        if options.reply_to:
+            message["Reply-To"] = options.reply_to
+        message["Subject"] = options.subject
+        message["Date"] = email.utils.format_datetime(now)
+        message["Message-ID"] = _message_id(version, options.sender, now if resend else None)
+    except (ValueError, TypeError) as error:  # a line break or other header injection
+        raise RecordError(
+            [Problem("email", f"cannot be used in a message header: {error}")]
+        ) from None
+    message.set_content(render(env, "email/plan.txt", **context))
+    message.add_alternative(render(env, "email/plan.html", **context), subtype="html")
+    message.add_attachment(pdf, maintype="application", subtype="pdf", filename="plan.pdf")
+    message.add_attachment(
+        ics,
+        maintype="text",
+        subtype="calendar",
+        filename="plan.ics",
+        params={"method": "PUBLISH", "charset": "utf-8"},
+    )
+    return Outgoing(patient.id, patient.email, version, message)
+
+
+def _options(library: Library) -> EmailOptions:
+    if library.settings.email is None:
+        raise RecordError([Problem("site.toml", "has no [email] section")])
+    return library.settings.email
+
+
+def _message_id(version: str, sender: str, resent_at: dt.datetime | None) -> str:
+    domain = email.utils.parseaddr(sender)[1].rpartition("@")[2] or "return2run.invalid"
+    token = version[:32]
+    if resent_at is not None:
+        token += f".{int(resent_at.timestamp())}"
+    return f"<{token}@{domain}>"

@@ -1,0 +1,252 @@
+"""`r2r plans`: personalised plans, a PDF and a calendar file per patient, in `plans/<id>/`.
+
+Private health information: the plans folder is owner-only, nothing of a patient is written
+under the public site, and messages name a patient by file, row, field or id only.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import io
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any, Literal
+
+import jinja2
+import segno
+
+from generator.content.library import Library, load_library
+from generator.content.protocols import Stage
+from generator.content.strings import load_strings, strings_file
+from generator.core.batch import BatchReport, Reporter
+from generator.core.errors import Problem, RecordError
+from generator.core.project import Project
+from generator.outputs.calendar import plan_calendar
+from generator.outputs.fingerprints import Digests
+from generator.outputs.handouts import Document, pdf_config, render_documents, stale_documents
+from generator.outputs.state import OutputTree, fingerprint
+from generator.patients.model import Patient, resolve_protocol
+from generator.patients.readers import PatientRecord, read_patients
+from generator.patients.schedule import Light, Schedule, ScheduleProblem, make_schedule
+from generator.render.environment import make_environment, render
+
+PLAN_PDF, PLAN_ICS = "plan.pdf", "plan.ics"
+
+
+@dataclass(frozen=True)
+class PlanDay:
+    """One line of the plan's calendar: a logged session or a planned day."""
+
+    date: dt.date
+    kind: Literal["logged", "session", "recovery", "review"]
+    stage: Stage
+    light: Light | None = None
+
+
+@dataclass(frozen=True)
+class Week:
+    """The plan's days in one week, Monday to Sunday."""
+
+    start: dt.date
+    days: tuple[PlanDay, ...]
+
+
+@dataclass(frozen=True)
+class TopicLink:
+    """A topic summarised on the plan, with a QR code to its page on the website."""
+
+    title: str
+    summary: str
+    url: str
+    qr: str  # a data: URI of an SVG picture
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A valid patient's plan: who, from where, and the schedule it shows."""
+
+    patient: Patient
+    source: str
+    schedule: Schedule
+    strings: Any  # the interface text in the patient's language
+
+
+@dataclass
+class PlansReport:
+    """What `r2r plans` did: the records that failed and the plans made."""
+
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (where, message)
+    drafts: list[Draft] = field(default_factory=list)
+    batch: BatchReport = field(default_factory=BatchReport)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.failed or self.batch.failed else 0
+
+
+def weeks_of(schedule: Schedule) -> list[Week]:
+    """The logged and planned days of `schedule`, grouped by week."""
+    days = [PlanDay(item.date, "logged", item.stage, item.light) for item in schedule.logged]
+    days += [PlanDay(item.date, item.kind, item.stage) for item in schedule.planned]
+    weeks: dict[dt.date, list[PlanDay]] = {}
+    for day in sorted(days, key=lambda d: d.date):
+        weeks.setdefault(day.date - dt.timedelta(days=day.date.weekday()), []).append(day)
+    return [Week(start, tuple(items)) for start, items in weeks.items()]
+
+
+def topic_links(library: Library) -> list[TopicLink]:
+    """The topics `site.toml` puts on every plan, with their QR codes."""
+    links = []
+    for slug in library.settings.plans.topics:
+        page = library.page(slug)
+        if page is not None:
+            url = library.settings.site.base_url + page.url
+            links.append(TopicLink(page.title, page.meta.summary, url, qr_data_uri(url)))
+    return links
+
+
+def qr_data_uri(url: str) -> str:
+    """A QR code for `url` as an SVG `data:` URI (nothing to fetch, crisp when printed)."""
+    buffer = io.BytesIO()
+    segno.make(url, error="m").save(buffer, kind="svg", scale=4, border=2, xmldecl=False)
+    return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def schedule_for(record: PatientRecord, library: Library, as_of: dt.date) -> Schedule:
+    """The schedule of a valid record; `RecordError` naming the record if it cannot be made."""
+    patient = record.patient
+    sites = library.injury_sites
+    protocol = resolve_protocol(patient, library.protocols, sites) if patient else None
+    if patient is None or protocol is None:
+        raise RecordError([Problem(record.source, "is not a valid patient record")])
+    _check_language(patient, record.source, library)
+    try:
+        return make_schedule(patient, protocol, as_of)
+    except ScheduleProblem as problem:
+        raise RecordError([Problem(f"{record.source}: {problem.where}", problem.message)]) from None
+
+
+def draft_plan(record: PatientRecord, library: Library, as_of: dt.date) -> Draft:
+    """The schedule of one valid record, in its language; `RecordError` if it cannot be made."""
+    schedule = schedule_for(record, library, as_of)
+    patient = record.patient
+    assert patient is not None  # schedule_for refuses a record without one
+    return Draft(patient, record.source, schedule, _strings_for(patient, record.source, library))
+
+
+def plan_html(
+    draft: Draft, library: Library, env: jinja2.Environment, topics: Sequence[TopicLink]
+) -> str:
+    """The HTML of a plan's PDF."""
+    patient, schedule = draft.patient, draft.schedule
+    return render(
+        env,
+        "pdf/plan.html",
+        patient=patient,
+        schedule=schedule,
+        weeks=weeks_of(schedule),
+        site=library.injury_sites[patient.injury.site],
+        protocol=schedule.protocol,
+        topics=topics,
+        t=draft.strings,
+        logo_src=library.settings.logo_path(library.project).as_uri(),
+    )
+
+
+def _strings_for(patient: Patient, source: str, library: Library) -> Any:
+    language = patient.language or library.settings.site.language
+    if language == library.settings.site.language:
+        return library.strings
+    _check_language(patient, source, library)
+    return load_strings(library.project.templates_dir, language)
+
+
+def _check_language(patient: Patient, source: str, library: Library) -> None:
+    """A plan is made in the patient's language: its interface text must exist (so that
+    `r2r check` finds what `r2r plans` would refuse)."""
+    language = patient.language or library.settings.site.language
+    if language == library.settings.site.language:
+        return
+    if not strings_file(library.project.templates_dir, language).is_file():
+        available = library.settings.site.language
+        raise RecordError(
+            [
+                Problem(
+                    f"{source}: language",
+                    f"has no interface text in templates/strings/ (available: {available})",
+                )
+            ]
+        )
+
+
+def plans_tree(project: Project) -> OutputTree:
+    """The private output tree of the plans."""
+    return OutputTree(project.plans_dir, project.state_dir / "plans.json", private=True)
+
+
+def build_plans(
+    project: Project,
+    paths: Iterable[Path],
+    *,
+    as_of: dt.date,
+    jobs: int | None = None,
+    reporter: Reporter | None = None,
+) -> PlansReport:
+    """Make the plan of every valid patient in `paths`; report the others, one line each.
+
+    Settings, content and template errors raise before anything is written (exit 2). A bad
+    record, or a plan that fails to render, is reported and the other plans are still
+    written. A plan whose record, date and project are unchanged is not made again; the
+    others are rendered one by one as workers become free, so memory stays flat.
+    """
+    library = load_library(project)
+    env = make_environment(library)
+    report = PlansReport()
+    records = read_patients(
+        paths, protocols=library.protocols, sites=library.injury_sites, as_of=as_of
+    )
+    report.failed += [(str(p.where), p.message) for r in records for p in r.problems]
+    for record in (r for r in records if r.ok):
+        try:
+            report.drafts.append(draft_plan(record, library, as_of))
+        except RecordError as error:
+            report.failed += [(p.where, p.message) for p in error.problems]
+    digests, topics = Digests.of(library), topic_links(library)
+    tree = plans_tree(project)
+    digest_of = {r.source: r.digest for r in records}
+    documents = [
+        Document(
+            f"{d.patient.id}/{PLAN_PDF}",
+            d.patient.id,
+            fingerprint(
+                digests.project,
+                digests.pictures,
+                digests.listing,
+                digest_of[d.source],
+                as_of.isoformat(),
+            ),
+            partial(plan_html, d, library, env, topics),
+        )
+        for d in report.drafts
+    ]
+    stale = stale_documents(documents, tree)
+    if stale:  # a template error must stop the run before any plan is written
+        stale[0] = stale[0].prepared()
+    config = pdf_config(library, env)
+    for draft in report.drafts:
+        calendar = plan_calendar(draft.patient, draft.schedule, library.settings, draft.strings)
+        tree.write(f"{draft.patient.id}/{PLAN_ICS}", calendar)
+    report.batch = render_documents(
+        stale,
+        tree,
+        config,
+        base_url=library.settings.site.base_url,
+        label="plans",
+        jobs=jobs,
+        reporter=reporter,
+    )
+    tree.finish(prune=False)
+    return report

@@ -1,0 +1,169 @@
+"""The public website: one HTML page per topic, a home page, assets and a sitemap."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from generator.content.library import Library
+from generator.content.pages import Page
+from generator.outputs.fingerprints import Digests
+from generator.outputs.search import search_index
+from generator.outputs.state import OutputTree
+
+if TYPE_CHECKING:
+    import jinja2
+
+LOGO_NAME = "clinic-logo"
+BOOKLET_URL = "handouts/booklet.pdf"
+# Files that list or search every page, with the template each is rendered from (None: data).
+LISTINGS: dict[str, str | None] = {
+    "index.html": "site/index.html",
+    "search.html": "site/search.html",
+    "404.html": "site/404.html",
+    "sitemap.xml": "site/sitemap.xml",
+    "robots.txt": "site/robots.txt",
+    "assets/css/theme.css": "site/theme.css",
+    "search-index.json": None,
+}
+
+
+@dataclass
+class SiteReport:
+    """What a site build did."""
+
+    files: int = 0
+    written: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+
+
+def handout_url(slug: str) -> str:
+    """Where a topic's printable handout is published, relative to the site root."""
+    return f"handouts/{slug}.pdf"
+
+
+def logo_url(library: Library) -> str:
+    """Where the clinic's logo is published, relative to the site root."""
+    return f"assets/{LOGO_NAME}{library.settings.logo_path(library.project).suffix.lower()}"
+
+
+def render_site(
+    library: Library,
+    digests: Digests,
+    tree: OutputTree | None,
+    environment: Callable[[], jinja2.Environment],
+) -> dict[str, tuple[bytes, str]]:
+    """The generated files of the website that are not current in `tree` (all without one).
+
+    Returns {path: (bytes, inputs)}; everything is rendered before anything is written.
+    `environment` makes the Jinja environment, only if something must be rendered.
+    """
+    stale: dict[str, tuple[Callable[[], str], str]] = {}
+    nav: list[str] = []
+    common = _context(library)
+    for page, previous, following in _neighbours(library.pages):
+        inputs = digests.page(page)
+        if tree is None or not tree.current(page.url, inputs):
+            stale[page.url] = (
+                _page_renderer(page, previous, following, nav, common, environment),
+                inputs,
+            )
+    for name, template in LISTINGS.items():
+        inputs = digests.site_file(name)
+        if tree is None or not tree.current(name, inputs):
+            render = (
+                _renderer(template, common, environment)
+                if template
+                else partial(search_index, library.pages)
+            )
+            stale[name] = (render, inputs)
+    return {name: (render().encode(), inputs) for name, (render, inputs) in stale.items()}
+
+
+def asset_files(library: Library) -> dict[str, Path]:
+    """The files the website copies from the project, by their path on the site."""
+    project = library.project
+    files = {
+        f"assets/{p.relative_to(project.static_dir).as_posix()}": p
+        for p in _files_under(project.static_dir)
+    }
+    files |= {
+        f"images/{p.relative_to(project.images_dir).as_posix()}": p
+        for p in _files_under(project.images_dir)
+    }
+    files[logo_url(library)] = library.settings.logo_path(project)
+    return files
+
+
+def write_site(
+    library: Library, generated: dict[str, tuple[bytes, str]], tree: OutputTree
+) -> SiteReport:
+    """Write the rendered files and the copied assets that changed; remove what is gone."""
+    copied = asset_files(library)
+    for name, (data, inputs) in generated.items():
+        tree.write(name, data, inputs)
+    for name, source in copied.items():
+        tree.write(name, source.read_bytes())
+    removed = tree.finish()
+    files = len(library.pages) + len(LISTINGS) + len(copied)
+    return SiteReport(files, tree.written, removed)
+
+
+def _context(library: Library) -> dict[str, Any]:
+    return {
+        "pages": library.pages,
+        "logo_src": logo_url(library),
+        "booklet_url": BOOKLET_URL,
+        "handout_url": handout_url,
+    }
+
+
+def _renderer(
+    template: str, context: dict[str, Any], environment: Callable[[], jinja2.Environment]
+) -> Callable[[], str]:
+    from generator.render.environment import render
+
+    return lambda: render(environment(), template, **context)
+
+
+def _page_renderer(
+    page: Page,
+    previous: Page | None,
+    following: Page | None,
+    nav: list[str],
+    context: dict[str, Any],
+    environment: Callable[[], jinja2.Environment],
+) -> Callable[[], str]:
+    from generator.render.environment import render
+
+    def render_page() -> str:
+        if not nav:  # the same for every page: rendered once per build
+            nav.append(render(environment(), "site/nav.html", **context))
+        current = nav[0].replace(f'href="{page.url}"', f'href="{page.url}" aria-current="page"')
+        return render(
+            environment(),
+            "site/page.html",
+            page=page,
+            previous=previous,
+            next=following,
+            nav=current,
+            **context,
+        )
+
+    return render_page
+
+
+def _neighbours(pages: tuple[Page, ...]) -> Iterator[tuple[Page, Page | None, Page | None]]:
+    for index, page in enumerate(pages):
+        previous = pages[index - 1] if index > 0 else None
+        following = pages[index + 1] if index + 1 < len(pages) else None
+        yield page, previous, following
+
+
+def _files_under(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))

@@ -1,0 +1,279 @@
+"""Patients: the typed model of a patient file, and its checks against the library.
+
+A patient file is private health information. Messages about it name the file, the row (for
+a CSV export) and the field, never a value, so that nothing of a patient reaches a log beyond
+the id.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Literal
+
+from generator.content.injury_sites import InjurySite
+from generator.content.protocols import Protocol, protocol_for_tier
+from generator.core import validators
+from generator.core.errors import Problem
+from generator.core.schema import spec
+
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+RedFlag = Literal[
+    "night_pain",
+    "rest_pain",
+    "walking_pain",
+    "limp",
+    "groin_pain",
+    "swelling",
+    "tenderness",
+    "lingering_pain",
+]
+_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+# Names Windows reserves for devices: a folder called CON cannot be created or copied there.
+_RESERVED = {
+    "CON",
+    "PRN",
+    "AUX",
+    "NUL",
+    *(f"COM{i}" for i in range(10)),
+    *(f"LPT{i}" for i in range(10)),
+}
+
+
+def patient_id_problem(value: str) -> str | None:
+    """Why `value` cannot be a patient id (it names a folder), or None."""
+    if not _ID.fullmatch(value):
+        return "must be 1 to 64 letters, digits, '-' or '_' (it names the plan's folder)"
+    if value.upper() in _RESERVED:
+        return "is a name that some computers reserve for devices; choose another id"
+    return None
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """What patient fields are checked against: the library's sites and protocols, the plan date."""
+
+    sites: Mapping[str, InjurySite]
+    protocols: Mapping[str, Protocol]
+    as_of: dt.date
+
+
+_CATALOGUE: ContextVar[Catalogue | None] = ContextVar("catalogue", default=None)
+
+
+@contextmanager
+def checked_against(catalogue: Catalogue) -> Iterator[None]:
+    """Within this block, loading a `Patient` also checks its fields against `catalogue`."""
+    token = _CATALOGUE.set(catalogue)
+    try:
+        yield
+    finally:
+        _CATALOGUE.reset(token)
+
+
+def _known_site(value: str) -> str | None:
+    catalogue = _CATALOGUE.get()
+    if catalogue is None or value in catalogue.sites:
+        return None
+    close = difflib.get_close_matches(value, list(catalogue.sites), n=1, cutoff=0.6)
+    hint = f" (did you mean '{close[0]}'?)" if close else " (see content/injury-sites.yaml)"
+    return "is not a known injury site" + hint
+
+
+def _known_protocol(value: str) -> str | None:
+    catalogue = _CATALOGUE.get()
+    if catalogue is None or value == "auto" or value in catalogue.protocols:
+        return None
+    return f"is not 'auto' or a protocol in content/protocols/ ({', '.join(catalogue.protocols)})"
+
+
+def _logged_by_plan_date(value: dt.date) -> str | None:
+    catalogue = _CATALOGUE.get()
+    if catalogue is None or value <= catalogue.as_of:
+        return None
+    return "is after the plan date (--as-of): a session cannot be logged before it happens"
+
+
+def _pain(value: int) -> str | None:
+    return None if 0 <= value <= 10 else "must be a pain score from 0 to 10"
+
+
+def _stage(value: int) -> str | None:
+    return None if value >= 1 else "must be a stage number, 1 or more"
+
+
+@dataclass(frozen=True)
+class Injury:
+    """Where the bone stress injury is."""
+
+    site: str = spec(
+        doc="A key of content/injury-sites.yaml, e.g. posteromedial-tibia.", check=_known_site
+    )
+    side: Literal["left", "right", "both"] | None = spec(None, doc="left, right or both.")
+    diagnosed: dt.date | None = spec(None, doc="When it was diagnosed.")
+
+
+@dataclass(frozen=True)
+class Clearance:
+    """The clinician's clearance to start: nobody starts without it."""
+
+    by: str = spec(doc="Who cleared the patient to start.", check=validators.one_line)
+    on: dt.date = spec(doc="When.")
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    """When and how the patient runs."""
+
+    start: dt.date = spec(doc="The first day the patient may run.")
+    run_days: tuple[Weekday, ...] = spec(doc="Weekdays to run on, e.g. [mon, wed, fri].")
+    protocol: str = spec(
+        "auto", doc="auto (by the site's risk tier) or a protocol's name.", check=_known_protocol
+    )
+
+
+@dataclass(frozen=True)
+class Clinician:
+    """The patient's clinician, printed on the plan."""
+
+    name: str = spec(doc="The clinician's name.", check=validators.one_line)
+    phone: str = spec(
+        "", doc="A direct phone number, if not the clinic's.", check=validators.one_line
+    )
+    email: str | None = spec(None, doc="The clinician's email.", check=validators.email)
+
+
+@dataclass(frozen=True)
+class CheckIn:
+    """A session the patient has done, with how it felt."""
+
+    date: dt.date = spec(doc="The day of the session.", check=_logged_by_plan_date)
+    stage: int = spec(doc="The stage done that day.", check=_stage)
+    pain_during: int = spec(doc="Pain at the injury site during the session, 0-10.", check=_pain)
+    pain_next_morning: int = spec(
+        doc="Pain at the injury site the next morning, 0-10.", check=_pain
+    )
+    red_flags: tuple[RedFlag, ...] = spec((), doc="Any red flags noticed.")
+
+
+@dataclass(frozen=True)
+class Review:
+    """A clinic review that signs the patient off to (re)start a stage on a date."""
+
+    on: dt.date = spec(doc="The day of the review.")
+    stage: int = spec(doc="The stage the patient may do from that day.", check=_stage)
+    by: str = spec("", doc="Who signed it off.", check=validators.one_line)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Patient:
+    """A patient file, valid in itself (see `problems` for its checks against the library)."""
+
+    id: str = spec(
+        doc="Letters, digits, '-' and '_', at most 64; names the plan's folder.",
+        check=patient_id_problem,
+    )
+    name: str = spec(doc="The patient's full name.", check=validators.one_line)
+    preferred_name: str | None = spec(
+        None, doc="What to call the patient.", check=validators.one_line
+    )
+    email: str | None = spec(
+        None, doc="Where to send the plan (needed by r2r email).", check=validators.email
+    )
+    language: str | None = spec(
+        None, doc="The plan's language, e.g. en.", check=validators.language
+    )
+    injury: Injury = spec(doc="The injury.")
+    clearance: Clearance = spec(doc="The clearance to start.")
+    plan: PlanOptions = spec(doc="The plan.")
+    clinician: Clinician | None = spec(None, doc="The clinician.")
+    notes: str = spec("", doc="Free text for the patient, shown on the plan.")
+    checkins: tuple[CheckIn, ...] = spec((), doc="Sessions done, oldest first.")
+    reviews: tuple[Review, ...] = spec((), doc="Clinic reviews: sign-offs and restarts.")
+
+    @property
+    def greeting_name(self) -> str:
+        """The name to greet the patient by."""
+        return self.preferred_name or self.name.split()[0]
+
+    def check(self) -> Iterator[Problem]:
+        """Checks between fields that need nothing but the file."""
+        if self.injury.diagnosed and self.injury.diagnosed > self.clearance.on:
+            yield Problem("injury.diagnosed", "is after the clearance date (clearance.on)")
+        if self.clearance.on > self.plan.start:
+            yield Problem("plan.start", "is before the clearance date (clearance.on)")
+        if len(set(self.plan.run_days)) != len(self.plan.run_days):
+            yield Problem("plan.run_days", "names a day twice")
+        if not self.plan.run_days:
+            yield Problem("plan.run_days", "needs at least one day")
+        yield from _dated_in_order("checkins", [c.date for c in self.checkins], self.plan.start)
+        yield from _dated_in_order("reviews", [r.on for r in self.reviews], self.clearance.on)
+
+
+def _dated_in_order(key: str, dates: list[dt.date], earliest: dt.date) -> Iterator[Problem]:
+    for index, day in enumerate(dates, 1):
+        if day < earliest:
+            yield Problem(
+                f"{key}[{index}].date" if key == "checkins" else f"{key}[{index}].on",
+                "is before the plan starts"
+                if key == "checkins"
+                else "is before the clearance date",
+            )
+        if index > 1 and day <= dates[index - 2]:
+            yield Problem(f"{key}[{index}]", "is out of order: list them oldest first, one per day")
+
+
+def protocol_problems(
+    patient: Patient, protocols: Mapping[str, Protocol], sites: Mapping[str, InjurySite]
+) -> list[Problem]:
+    """What is wrong with a valid `patient` given their protocol's rules and stages."""
+    problems: list[Problem] = []
+    protocol = resolve_protocol(patient, protocols, sites)
+    if protocol is not None:
+        problems += _run_day_problems(patient.plan.run_days, protocol)
+        last = len(protocol.stages)
+        staged: list[tuple[str, int]] = [
+            *((f"checkins[{i}].stage", c.stage) for i, c in enumerate(patient.checkins, 1)),
+            *((f"reviews[{i}].stage", r.stage) for i, r in enumerate(patient.reviews, 1)),
+        ]
+        problems += [
+            Problem(key, f"is past the protocol's last stage ({last})")
+            for key, stage in staged
+            if stage > last
+        ]
+    return problems
+
+
+def resolve_protocol(
+    patient: Patient, protocols: Mapping[str, Protocol], sites: Mapping[str, InjurySite]
+) -> Protocol | None:
+    """The protocol the patient follows: named in the plan, or chosen by the site's tier."""
+    if patient.plan.protocol != "auto":
+        return protocols.get(patient.plan.protocol)
+    site = sites.get(patient.injury.site)
+    return protocol_for_tier(protocols, site.tier) if site else None
+
+
+def _run_day_problems(days: tuple[Weekday, ...], protocol: Protocol) -> list[Problem]:
+    """Run days must leave the protocol's rest days between runs, week after week."""
+    rest = protocol.rules.rest_days_between_runs
+    numbers = sorted(WEEKDAYS.index(d) for d in set(days))
+    if not numbers or rest == 0:
+        return []
+    for here, following in zip(numbers, [*numbers[1:], numbers[0] + 7], strict=True):
+        if len(numbers) > 1 and following - here <= rest:
+            first, second = WEEKDAYS[here], WEEKDAYS[following % 7]
+            return [
+                Problem(
+                    "plan.run_days",
+                    f"{first} and {second} leave fewer than {rest} rest "
+                    f"day(s) between runs, as {protocol.name} requires",
+                )
+            ]
+    return []

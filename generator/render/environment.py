@@ -1,0 +1,159 @@
+"""The one Jinja environment, used by the website, the PDFs and the email bodies."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import re
+import traceback
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin
+
+import jinja2
+import markupsafe
+
+from generator import __version__
+from generator.content.library import Library
+from generator.content.markup import EMBED
+from generator.core.errors import ContentError, Problem
+from generator.render.wording import minutes_text, session_text
+
+
+def make_environment(library: Library, *, keep_compiled: bool = True) -> jinja2.Environment:
+    """Autoescaping for HTML and XML, StrictUndefined, and the project's filters and globals.
+
+    Templates see `settings` (site.toml), `t` (the interface text of the site's language),
+    `protocols` and `version`. A misspelt variable is an error, never an empty string. With
+    `keep_compiled`, compiled templates are kept in the output's state folder for next time.
+    """
+    settings = library.settings
+    cache_dir = library.project.state_dir / "templates"
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(library.project.templates_dir),
+        bytecode_cache=_bytecode_cache(cache_dir) if keep_compiled else None,
+        autoescape=jinja2.select_autoescape(("html", "xml", "svg")),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.globals.update(
+        settings=settings, t=library.strings, protocols=library.protocols, version=__version__
+    )
+    env.filters.update(
+        session=_in_language(lambda stage, t: session_text(stage, t["protocol"])),
+        minutes=_in_language(lambda value, t: minutes_text(value, t["protocol"])),
+        date=_in_language(format_date),
+        day=_in_language(format_day),
+        with_embeds=with_embeds,
+        css_content=css_content,
+        tel=tel_uri,
+        absolute=lambda url: urljoin(settings.site.base_url, url),
+    )
+    return env
+
+
+def _in_language(function: Callable[[Any, Mapping[str, Any]], str]) -> Callable[..., str]:
+    # Wording filters use the `t` of the template's context: a plan in a patient's language
+    # passes its own `t`, everything else uses the site's.
+    @jinja2.pass_context
+    def wrapper(context: jinja2.runtime.Context, value: Any) -> str:
+        return function(value, context["t"])
+
+    return wrapper
+
+
+@jinja2.pass_environment
+def with_embeds(env: jinja2.Environment, body: str) -> markupsafe.Markup:
+    """A sanitised page body with its generated blocks (protocol tables) filled in."""
+
+    def block(match: re.Match[str]) -> str:
+        kind, name = match.groups()
+        catalogue: Mapping[str, object] = env.globals[f"{kind}s"]  # type: ignore[assignment]
+        return env.get_template(f"shared/{kind}.html").render(**{kind: catalogue[name]})
+
+    return markupsafe.Markup(EMBED.sub(block, body))
+
+
+class _CompiledTemplates(jinja2.FileSystemBytecodeCache):
+    """Compiled templates kept between runs; a failure to keep one only costs a recompile."""
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        # A full disk or a read-only folder must not fail a build over a speed-up.
+        with contextlib.suppress(OSError):
+            super().dump_bytecode(bucket)
+
+
+def _bytecode_cache(folder: Path) -> jinja2.BytecodeCache | None:
+    # Compiled templates are kept between runs (Jinja checks each against its source), in the
+    # private state folder; if it cannot be created, templates are simply compiled each time.
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError:
+        return None
+    return _CompiledTemplates(str(folder))
+
+
+def render(env: jinja2.Environment, name: str, **context: Any) -> str:
+    """Render template `name`; a template error becomes a `ContentError` naming file and line."""
+    try:
+        return env.get_template(name).render(**context)
+    except jinja2.TemplateSyntaxError as error:
+        where = f"templates/{error.name or name}: line {error.lineno}"
+        raise ContentError([Problem(where, error.message or "syntax error")]) from None
+    except jinja2.TemplateError as error:
+        raise ContentError([Problem(_location(error, env, name), str(error))]) from None
+
+
+def format_date(value: dt.date, strings: Mapping[str, Any]) -> str:
+    """A date in the site's language, e.g. "24 November 2026"."""
+    month = strings["months"][value.month - 1]
+    return str(strings["date_format"]).format(day=value.day, month=month, year=value.year)
+
+
+def format_day(value: dt.date, strings: Mapping[str, Any]) -> str:
+    """A day in a calendar, e.g. "Tue 24 Nov"."""
+    return str(strings["short_date_format"]).format(
+        weekday=strings["weekdays_short"][value.weekday()],
+        day=value.day,
+        month=strings["months_short"][value.month - 1],
+    )
+
+
+def css_content(template: object) -> str:
+    """Interface text as a CSS `content` value; `{page}` and `{pages}` become page counters.
+
+    "Page {page} of {pages}" gives `"Page " counter(page) " of " counter(pages)`.
+    """
+    parts = []
+    for index, piece in enumerate(re.split(r"\{(page|pages)\}", str(template))):
+        if index % 2:
+            parts.append(f"counter({piece})")
+        elif piece:
+            parts.append(_css_string(piece))
+    return " ".join(parts) or '""'
+
+
+def tel_uri(phone: object) -> str:
+    """A `tel:` link for a phone number written any way: +1 (555) 010-0100 -> tel:+15550100100."""
+    text = str(phone)
+    return "tel:" + ("+" if text.strip().startswith("+") else "") + re.sub(r"\D", "", text)
+
+
+def _css_string(text: str) -> str:
+    escaped = "".join(c if c.isalnum() or c in " .,:;!?()-_/'" else f"\\{ord(c):x} " for c in text)
+    return f'"{escaped}"'
+
+
+def _location(error: BaseException, env: jinja2.Environment, name: str) -> str:
+    # Jinja rewrites tracebacks so that template frames carry the template's file and line.
+    loader = env.loader
+    roots = [Path(p) for p in getattr(loader, "searchpath", [])]
+    for frame in reversed(traceback.extract_tb(error.__traceback__)):
+        path = Path(frame.filename)
+        for root in roots:
+            if path.is_relative_to(root):
+                return f"templates/{path.relative_to(root).as_posix()}: line {frame.lineno}"
+    return f"templates/{name}"

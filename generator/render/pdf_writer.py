@@ -1,0 +1,106 @@
+"""The one PDF writer: WeasyPrint, prepared once per process, fetching nothing from outside.
+
+Importing this module imports WeasyPrint (about half a second), so only the code that makes a
+PDF imports it, inside a worker's setup. Per process we build one `FontConfiguration`, the
+`CSS` objects and the restricted fetcher, and reuse them for every document (see the
+project's research notes: parsing stylesheets and loading fonts per document is the usual
+cause of slow batches). Output is tagged PDF/UA-1 and byte-identical for identical input.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+from urllib.request import url2pathname
+
+from weasyprint import CSS, HTML
+from weasyprint.text.fonts import FontConfiguration
+from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
+
+from generator.core.errors import ContentError, Problem, RecordError
+from generator.render.pdf_jobs import PdfConfig
+
+PDF_VARIANT = "pdf/ua-1"
+
+
+class RefusedURL(FatalURLFetchingError):  # type: ignore[misc]
+    """A document asked for something outside the project: the render stops."""
+
+
+class ProjectFetcher(URLFetcher):  # type: ignore[misc]
+    """Serves `data:` URIs and files inside the project; refuses everything else.
+
+    URLs under a mount's prefix (the site's public address of `assets/` and `images/`) are
+    served from the matching project folder, so a PDF sees the same URLs as the website
+    without any network access.
+    """
+
+    def __init__(self, root: Path, mounts: tuple[tuple[str, Path], ...]) -> None:
+        super().__init__(
+            allowed_protocols={"file", "data"}, allow_redirects=False, fail_on_errors=True
+        )
+        self.root = root.resolve()
+        self.mounts = tuple((prefix, folder.resolve()) for prefix, folder in mounts)
+
+    def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
+        if url.startswith("data:"):
+            return super().fetch(url, headers)
+        path = self.local_path(url)
+        if path is None:
+            raise RefusedURL(f"refused to fetch {url}: only files inside the project may be used")
+        if not path.is_file():
+            raise RefusedURL(f"missing file {path.relative_to(self.root).as_posix()}")
+        content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        return URLFetcherResponse(path.as_uri(), path.read_bytes(), {"Content-Type": content_type})
+
+    def local_path(self, url: str) -> Path | None:
+        """The project file `url` stands for, or None when it lies outside the project."""
+        parts = urlsplit(url)
+        for prefix, folder in self.mounts:
+            if url.startswith(prefix):
+                path = (folder / unquote(parts.path[len(urlsplit(prefix).path) :])).resolve()
+                return path if path.is_relative_to(folder) else None
+        if parts.scheme == "file" and parts.netloc in ("", "localhost"):
+            path = Path(url2pathname(parts.path)).resolve()
+            return path if path.is_relative_to(self.root) else None
+        return None
+
+
+class PdfWriter:
+    """Renders HTML to PDF bytes with this process's fonts, stylesheets and fetcher."""
+
+    def __init__(self, config: PdfConfig) -> None:
+        self.config = config
+        self.fonts = FontConfiguration()
+        self.fetcher = ProjectFetcher(config.root, config.mounts)
+        try:
+            self.stylesheets = [
+                CSS(
+                    string=s.text,
+                    base_url=s.base_url,
+                    font_config=self.fonts,
+                    url_fetcher=self.fetcher,
+                )
+                for s in config.stylesheets
+            ]
+        except FatalURLFetchingError as error:
+            raise ContentError([Problem("templates", f"a stylesheet {error}")]) from None
+
+    def render(self, html: str, base_url: str) -> bytes:
+        """The PDF for `html`; raise `RecordError` if it needs anything outside the project."""
+        try:
+            document = HTML(string=html, base_url=base_url, url_fetcher=self.fetcher)
+            pdf: bytes = document.write_pdf(
+                stylesheets=self.stylesheets,
+                font_config=self.fonts,
+                pdf_variant=PDF_VARIANT,
+                presentational_hints=False,
+            )
+        except RefusedURL as error:
+            raise RecordError([str(error)]) from None
+        except FatalURLFetchingError as error:
+            cause = error.__cause__ or error
+            raise RecordError([f"{error}: {cause}"]) from None
+        return pdf
