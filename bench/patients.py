@@ -122,7 +122,7 @@ def export_html(root: Path, target: Path) -> None:
     """Write each plan's HTML and the PDF stylesheets to `target`, for the plain loop."""
     from generator.content.library import load_library
     from generator.core.project import Project
-    from generator.outputs.handouts import pdf_config
+    from generator.outputs.documents import pdf_config
     from generator.outputs.plans import draft_plan, plan_html, topic_links
     from generator.patients.readers import read_patients
     from generator.render.environment import make_environment

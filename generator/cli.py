@@ -16,8 +16,12 @@ from generator import __version__
 
 
 class Outcome(Protocol):
+    """What a library function returns to a command: its exit status and its summary."""
+
     @property
     def exit_code(self) -> int: ...
+
+    def summary(self) -> list[str]: ...
 
 
 @dataclass(frozen=True)
@@ -72,7 +76,6 @@ def run_options(command: Callable[..., Any]) -> Callable[..., Any]:
 def execute(
     options: RunOptions,
     action: Callable[..., Outcome],
-    summary: Callable[[Any], list[str]],
     *,
     report_to_stdout: bool = False,
 ) -> None:
@@ -93,7 +96,7 @@ def execute(
         for line in error.format().splitlines():
             click.echo(f"error: {line}", err=True)
         sys.exit(error.exit_code)
-    for line in summary(outcome):
+    for line in outcome.summary():
         if line.startswith("error:"):
             click.echo(line, err=True)
         elif not options.quiet:
@@ -129,7 +132,6 @@ def _build_command(name: str, help_text: str, *, site: bool, handouts: bool) -> 
     @main.command(name=name, help=help_text)
     @run_options
     def command(options: RunOptions) -> None:
-        from generator.core.summaries import build_summary
         from generator.outputs.build import build
 
         execute(
@@ -137,7 +139,6 @@ def _build_command(name: str, help_text: str, *, site: bool, handouts: bool) -> 
             lambda project, reporter: build(
                 project, site=site, handouts=handouts, jobs=options.jobs, reporter=reporter
             ),
-            build_summary,
         )
 
 
@@ -173,7 +174,6 @@ def plans(options: RunOptions, patients: tuple[Path, ...], as_of: str | None) ->
     2 settings or content error (nothing is written).
     """
     day = _as_of(as_of)
-    from generator.core.summaries import plans_summary
     from generator.outputs.plans import build_plans
 
     execute(
@@ -181,7 +181,6 @@ def plans(options: RunOptions, patients: tuple[Path, ...], as_of: str | None) ->
         lambda project, reporter: build_plans(
             project, patients, as_of=day, jobs=options.jobs, reporter=reporter
         ),
-        plans_summary,
     )
 
 
@@ -225,7 +224,6 @@ def email(
     was cancelled (the others are sent and recorded); 2 settings or content error.
     """
     day = _as_of(as_of)
-    from generator.core.summaries import email_summary
     from generator.mail.delivery import SmtpOverrides, email_plans
 
     overrides = SmtpOverrides(smtp_host, smtp_port, smtp_security)
@@ -243,7 +241,6 @@ def email(
             jobs=options.jobs,
             reporter=reporter,
         ),
-        email_summary,
     )
 
 
@@ -316,7 +313,7 @@ def new_patient(options: RunOptions, patient_id: str, folder: Path | None) -> No
     def action(project: Any, reporter: Any) -> Any:
         return write_patient_file(project, patient_id, folder or project.root / "patients")
 
-    execute(options, action, lambda written: [f"wrote {written.path}"])
+    execute(options, action)
 
 
 @main.command()
@@ -334,7 +331,6 @@ def check(options: RunOptions, patients: tuple[Path, ...], as_of: str | None) ->
     Exit status: 0 valid; 1 a patient record is invalid, or warnings under --strict;
     2 settings or content error.
     """
-    from generator.core.summaries import check_summary
     from generator.outputs.check import check as run_check
 
     today = dt.date.today()
@@ -342,7 +338,6 @@ def check(options: RunOptions, patients: tuple[Path, ...], as_of: str | None) ->
     execute(
         options,
         lambda project, reporter: run_check(project, today=today, patients=patients, as_of=day),
-        check_summary,
         report_to_stdout=True,
     )
 

@@ -14,25 +14,25 @@ from generator.core.errors import RecordError
 
 from .conftest import REPO
 
-_prefix = ""
+PREPARED: list[str] = []
 
 
-def prepare(prefix: str) -> None:
-    global _prefix
-    _prefix = prefix
+def prepare(prefix: str) -> str:
+    PREPARED.append(prefix)
+    return prefix
 
 
-def work(value: int) -> str:
+def work(prefix: str, value: int) -> str:
     if value == 3:
         raise RecordError(["three is refused"])
     if value == 4:
         raise ValueError("four is broken")
     if value == 5:
         logging.getLogger("weasyprint").warning("Ignored `display: grid`\nsecond line")
-    return f"{_prefix}{value}:{os.getpid()}"
+    return f"{prefix}{value}:{os.getpid()}"
 
 
-def die(value: int) -> None:
+def die(context: None, value: int) -> None:
     os._exit(1)
 
 
@@ -68,9 +68,9 @@ def test_each_item_succeeds_or_fails_on_its_own(jobs, chunk, recycle_after, capl
     )
     assert [d.name for d in report.done] == [t.name for t in tasks]
     assert [d.value.split(":")[0] for d in report.succeeded] == ["n1", "n2", "n5", "n6"]
-    assert [(d.name, d.error) for d in report.failed] == [
-        ("item 3", "three is refused"),
-        ("item 4", "unexpected ValueError: four is broken"),
+    assert [str(p) for p in report.problems] == [
+        "item 3: three is refused",
+        "item 4: unexpected ValueError: four is broken",
     ]
     assert report.exit_code == 1
     assert recorder.events[0] == ("items", 6) and recorder.events[-1] == "finish"
@@ -89,7 +89,7 @@ def test_a_pool_really_uses_other_processes():
 def test_a_dead_worker_fails_its_items_and_the_batch_returns(chunk):
     report = run_batch([Task(str(i), i) for i in range(5)], die, label="x", jobs=2, chunk=chunk)
     assert report.exit_code == 1 and len(report.done) == 5
-    assert all("worker process stopped unexpectedly" in d.error for d in report.failed)
+    assert all("worker process stopped unexpectedly" in str(p) for p in report.problems)
 
 
 def test_chunks_of_items_share_a_worker_and_keep_their_order():
@@ -110,7 +110,27 @@ def test_an_empty_batch_does_nothing():
     assert run_batch([], work, label="none").done == []
 
 
-def has_marker(_: int) -> bool:
+def test_this_process_prepares_a_context_once_for_batches_with_the_same_setup():
+    # A preview rebuilds again and again in one process: fonts must not be loaded each time.
+    PREPARED.clear()
+    for _ in range(3):
+        report = run_batch([Task("1", 1)], work, label="x", jobs=1, setup=Setup(prepare, ("k",)))
+        assert report.done[0].value.startswith("k1:")
+    run_batch([Task("1", 1)], work, label="x", jobs=1, setup=Setup(prepare, ("other",)))
+    assert PREPARED == ["k", "other"]
+
+
+def test_a_task_does_not_silence_the_applications_own_logging(caplog):
+    # Only the renderers' loggers are captured for the task; the application's are untouched.
+    def logged(context: None, value: int) -> int:
+        logging.getLogger("generator.test").warning("the application speaks")
+        return value
+
+    run_batch([Task("1", 1)], logged, label="x", jobs=1)
+    assert "the application speaks" in [r.getMessage() for r in caplog.records]
+
+
+def has_marker(context: None, _: int) -> bool:
     return "r2r_fork_marker" in sys.modules
 
 

@@ -188,8 +188,8 @@ def test_a_refused_recipient_fails_alone_and_a_rerun_sends_only_it(project, inbo
     server.refuse.add("tomas.herrera@example.org")
     report = send(project, port)
     assert sorted(report.sent) == ["P1001", "P1005"]
-    assert report.failed == [
-        ("P1002", "not sent: the server refused it: 550 5.1.1 No such mailbox")
+    assert [str(p) for p in report.failed] == [
+        "P1002: not sent: the server refused it: 550 5.1.1 No such mailbox"
     ]
     assert report.exit_code == 1
     server.refuse.clear()
@@ -212,7 +212,7 @@ def test_a_dropped_connection_loses_nothing_and_sends_nothing_twice(project, inb
     assert len(first.sent) == 1 and len(first.failed) == 2
     assert all(
         "the connection was lost" in message and "gave up after 3 attempts" in message
-        for _, message in first.failed
+        for message in (p.message for p in first.failed)
     )
     server.drop_after = None
     second = send(project, port)
@@ -224,7 +224,7 @@ def test_a_dropped_connection_loses_nothing_and_sends_nothing_twice(project, inb
 def test_a_server_that_is_down_is_reported_for_every_message(project):
     report = send(project, free_port())
     assert report.sent == [] and len(report.failed) == 3
-    assert all("cannot reach the mail server 127.0.0.1" in message for _, message in report.failed)
+    assert all("cannot reach the mail server 127.0.0.1" in p.message for p in report.failed)
     assert not (project.root / "output" / "email-ledger.jsonl").exists()
 
 
@@ -272,7 +272,7 @@ def test_starttls_with_a_login_from_the_environment(project, tls_inbox, monkeypa
 
     monkeypatch.setenv("R2R_SMTP_PASSWORD", "wrong")
     refused = send(project, port, resend=True)
-    assert {message for _, message in refused.failed} == {
+    assert {p.message for p in refused.failed} == {
         "not sent: the mail server refused the login: check the user name and password variables"
     }
 
@@ -285,13 +285,13 @@ def test_an_untrusted_certificate_stops_the_batch(project, tls_inbox, monkeypatc
     )
     report = send(project, port)
     assert report.sent == [] and len(report.failed) == 3
-    assert "certificate verify failed" in report.failed[0][1]
+    assert "certificate verify failed" in report.failed[0].message
 
 
 def test_no_starttls_means_no_sending_in_the_clear(project, inbox, monkeypatch):
     _, port = inbox
     report = send(project, port, security="starttls")
-    assert {message for _, message in report.failed} == {
+    assert {p.message for p in report.failed} == {
         "not sent: 127.0.0.1 does not offer STARTTLS; refusing to send in the clear "
         "(use smtp_security = ssl if the server expects it)"
     }
@@ -305,7 +305,7 @@ def test_a_password_is_never_sent_in_the_clear_to_another_host(project, monkeypa
         as_of=AS_OF,
         overrides=SmtpOverrides("mail.test-clinic.example", 25, "none"),
     )
-    assert {message for _, message in report.failed} == {
+    assert {p.message for p in report.failed} == {
         "not sent: refusing to send the password unencrypted: set smtp_security to starttls or ssl"
     }
 
@@ -362,7 +362,9 @@ def test_a_patient_without_an_address_is_reported_and_skipped(project, inbox):
     sam.write_text(sam.read_text().replace("email: samuel.wright@example.org\n", ""))
     report = send(project, port)
     assert sorted(report.sent) == ["P1001", "P1002"]
-    assert report.failed == [(f"{sam}: email", "is needed to email the plan; the plan was made")]
+    assert [str(p) for p in report.failed] == [
+        f"{sam}: email: is needed to email the plan; the plan was made"
+    ]
 
 
 def test_sending_needs_an_email_section(scratch):

@@ -7,7 +7,8 @@ from html.parser import HTMLParser
 import pytest
 
 from generator.content.markdown_pipeline import MarkdownPipeline
-from generator.content.markup import MarkupError, localise_anchors
+from generator.content.pages import MarkupError
+from generator.outputs.handouts import localise_anchors
 
 LABELS = {
     "sources": "Sources",

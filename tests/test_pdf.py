@@ -9,7 +9,7 @@ import pypdf
 import pytest
 
 from generator.core.errors import RecordError
-from generator.render.pdf_jobs import PdfConfig, Stylesheet
+from generator.render.pdf_jobs import PdfConfig, Stylesheet, pdf_writer
 
 from .test_build import Recording
 
@@ -38,14 +38,12 @@ def server():
 
 
 def writer(project, css: str = "body { font-family: sans-serif }"):
-    from generator.render.pdf_writer import PdfWriter
-
     config = PdfConfig(
         project,
         ((BASE + "images/", project / "content" / "images"),),
         (Stylesheet(css, project.as_uri() + "/"),),
     )
-    return PdfWriter(config)
+    return pdf_writer(config)
 
 
 def document(body: str) -> str:

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 from xml.etree import ElementTree
 
 from generator.content.injury_sites import InjurySite, load_injury_sites
-from generator.content.markup import CALLOUTS
+from generator.content.page_body import CALLOUTS
 from generator.content.pages import Page, PageStore, load_pages
 from generator.content.protocols import Protocol, load_protocols, protocol_for_tier
 from generator.content.settings import Settings, load_settings

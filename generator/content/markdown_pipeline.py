@@ -28,7 +28,7 @@ from urllib.parse import unquote, urlsplit
 import nh3
 from cmarkgfm import cmark
 
-from generator.content.markup import CALLOUTS, EMBED_KINDS, Heading, Markup, MarkupError
+from generator.content.page_body import CALLOUTS, EMBED_KINDS, Heading, MarkupError, PageBody
 from generator.content.plaintext import readable_text
 
 _TAGS = {
@@ -144,7 +144,7 @@ class MarkdownPipeline:
         self.images_dir = self.content_dir / "images"
         self.labels = labels
 
-    def render(self, text: str, *, sources: Sequence[str] = ()) -> Markup:
+    def render(self, text: str, *, sources: Sequence[str] = ()) -> PageBody:
         """Convert one page body; `sources` become its numbered source list.
 
         The text cites source n as `[^n]`. Raises `MarkupError` listing every problem.
@@ -176,7 +176,7 @@ class MarkdownPipeline:
             raise MarkupError(list(dict.fromkeys(found.problems)))
         if sources:
             found.headings.append(Heading(2, "sources", self.labels["sources"]))
-        return Markup(
+        return PageBody(
             html=clean,
             text=readable_text(clean),
             headings=tuple(h for h in found.headings if h.level in (2, 3)),

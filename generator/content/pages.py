@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from generator.content.markup import Markup, MarkupError
+from generator.content.page_body import MarkupError, PageBody
 from generator.core import validators
 from generator.core.batch import Setup, Task, default_jobs, run_batch
 from generator.core.errors import ContentError, Problem
@@ -53,7 +53,7 @@ class Page:
     slug: str
     path: str  # as the author names it, e.g. content/nutrition.md
     meta: PageMeta
-    body: Markup
+    body: PageBody
     digest: str  # sha256 of the source file
 
     @property
@@ -121,7 +121,7 @@ def load_pages(
         convert_page,
         label="pages",
         jobs=workers,
-        setup=Setup(prepare_converter, (content_dir, dict(labels))),
+        setup=Setup(markdown_converter, (content_dir.resolve(), tuple(sorted(labels.items())))),
         chunk=-(-len(pending) // (workers * CHUNKS_PER_WORKER)),
         fork=True,
     )
@@ -133,31 +133,24 @@ def load_pages(
         elif done.ok:
             problems.extend(done.value)
         else:
-            problems.append(Problem(done.name, str(done.error)))
+            problems.extend(done.located)
     if problems:
         in_file_order: list[Problem] = sorted(problems, key=lambda p: p.where.split(":")[0])
         raise ContentError(in_file_order)
     return sorted(pages, key=lambda p: (p.meta.order, p.title.casefold(), p.slug))
 
 
-_pipeline: MarkdownPipeline | None = None
-
-
-def prepare_converter(content_dir: Path, labels: dict[str, str]) -> None:
-    """Batch setup: this process's Markdown pipeline (reused while its settings are the same)."""
-    global _pipeline
+def markdown_converter(content_dir: Path, labels: tuple[tuple[str, str], ...]) -> MarkdownPipeline:
+    """Batch setup: a worker's Markdown pipeline (the Markdown library loads only here)."""
     from generator.content.markdown_pipeline import MarkdownPipeline
 
-    wanted = (content_dir.resolve(), labels)
-    if _pipeline is None or (_pipeline.content_dir, _pipeline.labels) != wanted:
-        _pipeline = MarkdownPipeline(content_dir, labels)
+    return MarkdownPipeline(content_dir, dict(labels))
 
 
-def convert_page(source: PageSource) -> Page | list[Problem]:
+def convert_page(pipeline: MarkdownPipeline, source: PageSource) -> Page | list[Problem]:
     """Batch work: one page converted, or every problem with it (returned, not raised)."""
-    assert _pipeline is not None, "prepare_converter() must run first"
     try:
-        return load_page(source, _pipeline)
+        return load_page(source, pipeline)
     except ContentError as error:
         return list(error.problems)
 

@@ -6,10 +6,17 @@ produced. Workers are separate processes (WeasyPrint uses one core per document 
 safe to fork after import), each prepared once by `setup` and, if asked, replaced after a
 number of items to bound memory. The runner never prints: it reports to a `Reporter` that
 the caller chooses.
+
+What a worker prepares (a Markdown pipeline, a PDF writer with its fonts) is the batch's
+*context*: `setup.function(*setup.args)` makes it once per process and every task receives it
+as `work(context, payload)`. The contexts a process has made are the package's one piece of
+per-process state (`_WORKER` below), so that the caller's own process, which runs one-job
+batches, prepares a renderer once and not once per batch.
 """
 
 from __future__ import annotations
 
+import atexit
 import itertools
 import logging
 import os
@@ -23,10 +30,14 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 if TYPE_CHECKING:
     from concurrent.futures import Future, ProcessPoolExecutor
 
-from generator.core.errors import R2RError
+from generator.core.errors import Problem, R2RError
 
 P = TypeVar("P")
 log = logging.getLogger(__name__)
+# The loggers of the libraries tasks call (WeasyPrint and its font tools): what they warn
+# about travels back with the task's outcome, to be logged under the task's name.
+RENDERER_LOGGERS = ("weasyprint", "fontTools")
+KEPT_CONTEXTS = 4  # contexts a process keeps, for a preview that alternates pages and PDFs
 
 
 @dataclass(frozen=True)
@@ -39,24 +50,61 @@ class Task(Generic[P]):
 
 @dataclass(frozen=True)
 class Done:
-    """What became of one task: its value, or the one-line reason it failed."""
+    """What became of one task: its value, or the problems that made it fail."""
 
     name: str
     value: Any = None
-    error: str | None = None
+    problems: tuple[Problem, ...] = ()
     warnings: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
-        return self.error is None
+        return not self.problems
+
+    @property
+    def located(self) -> tuple[Problem, ...]:
+        """The problems, each located inside the task's name."""
+        return tuple(problem.within(self.name) for problem in self.problems)
 
 
 @dataclass(frozen=True)
 class Setup:
-    """A function each worker process runs once before its first task (and its arguments)."""
+    """How a process prepares the batch's context: `function(*args)`, once per process.
 
-    function: Callable[..., None]
+    Both must be picklable and hashable (a process keeps the context of each setup it met).
+    """
+
+    function: Callable[..., Any]
     args: tuple[Any, ...] = ()
+
+
+class _Worker:
+    """The contexts this process has prepared, by setup: a pool's worker keeps the one of its
+    batch; the caller's own process keeps a few, reused by the next batch with the same setup
+    (a preview's rebuilds do not load fonts again)."""
+
+    def __init__(self) -> None:
+        self.contexts: dict[Setup, Any] = {}
+        # A renderer's resources (WeasyPrint's fonts) clean up in __del__, which fails when it
+        # runs only as the interpreter tears its modules down: release them before that.
+        atexit.register(self.contexts.clear)
+
+    def context(self, setup: Setup | None) -> Any:
+        if setup is None:
+            return None
+        if setup not in self.contexts:
+            while len(self.contexts) >= KEPT_CONTEXTS:
+                del self.contexts[next(iter(self.contexts))]
+            self.contexts[setup] = setup.function(*setup.args)
+        return self.contexts[setup]
+
+
+_WORKER = _Worker()
+
+
+def _prepare(setup: Setup | None) -> None:
+    """A pool worker's initializer: make the context before the first task arrives."""
+    _WORKER.context(setup)
 
 
 @dataclass
@@ -74,8 +122,19 @@ class BatchReport:
         return [d for d in self.done if d.ok]
 
     @property
+    def problems(self) -> list[Problem]:
+        """Every problem of every failed task, located inside the task's name."""
+        return [problem for done in self.failed for problem in done.located]
+
+    @property
     def exit_code(self) -> int:
         return 1 if self.failed else 0
+
+    def summary(self, label: str) -> list[str]:
+        """An error line per problem, then the count of items made and failed."""
+        lines = [f"error: {problem}" for problem in self.problems]
+        lines.append(f"{label}: {len(self.succeeded)} made, {len(self.failed)} failed")
+        return lines
 
 
 class Reporter(Protocol):
@@ -109,7 +168,7 @@ def default_jobs() -> int:
 
 def run_batch(
     tasks: Iterable[Task[P]],
-    work: Callable[[P], Any],
+    work: Callable[[Any, P], Any],
     *,
     label: str,
     total: int | None = None,
@@ -120,9 +179,10 @@ def run_batch(
     chunk: int = 1,
     fork: bool = False,
 ) -> BatchReport:
-    """Run `work(task.payload)` for every task and report each outcome; never raise for one.
+    """Run `work(context, task.payload)` for every task, report each outcome, never raise for one.
 
-    `work` and `setup.function` must be importable module-level functions. `tasks` may be a
+    The context is what `setup` prepares in each process (None without a setup). `work` and
+    `setup.function` must be importable module-level functions. `tasks` may be a
     generator (give `total` for the progress bar): only a few tasks per worker are taken from
     it at a time, so a batch of thousands keeps memory flat. With `recycle_after`, each worker
     process is replaced after about that many tasks, bounding what a renderer holds on to.
@@ -159,19 +219,21 @@ def run_batch(
 
 
 def _run_here(
-    tasks: Iterable[Task[P]], work: Callable[[P], Any], setup: Setup | None, reporter: Reporter
+    tasks: Iterable[Task[P]],
+    work: Callable[[Any, P], Any],
+    setup: Setup | None,
+    reporter: Reporter,
 ) -> Iterator[tuple[int, Done]]:
-    if setup is not None:
-        setup.function(*setup.args)
+    context = _WORKER.context(setup)
     for index, task in enumerate(tasks):
-        done = attempt(work, task)
+        done = attempt(work, context, task)
         reporter.advance(done)
         yield index, done
 
 
 def _run_pool(
     tasks: Iterator[Task[P]],
-    work: Callable[[P], Any],
+    work: Callable[[Any, P], Any],
     setup: Setup | None,
     reporter: Reporter,
     workers: int,
@@ -194,10 +256,12 @@ def _run_pool(
         with ProcessPoolExecutor(
             max_workers=workers,
             mp_context=context,
-            initializer=setup.function if setup else None,
-            initargs=setup.args if setup else (),
+            initializer=_prepare,
+            initargs=(setup,),
         ) as pool:
-            results, exhausted = _round(pool, numbered, work, reporter, workers, per_round, chunk)
+            results, exhausted = _round(
+                pool, numbered, work, setup, reporter, workers, per_round, chunk
+            )
             yield from results
         if exhausted:
             return
@@ -206,7 +270,8 @@ def _run_pool(
 def _round(
     pool: ProcessPoolExecutor,
     numbered: Iterator[tuple[int, Task[P]]],
-    work: Callable[[P], Any],
+    work: Callable[[Any, P], Any],
+    setup: Setup | None,
     reporter: Reporter,
     workers: int,
     limit: int | None,
@@ -233,7 +298,8 @@ def _round(
                 if not items:
                     break
                 try:
-                    in_flight[pool.submit(attempt_all, work, [t for _, t in items])] = items
+                    chunk_of = [task for _, task in items]
+                    in_flight[pool.submit(attempt_chunk, work, setup, chunk_of)] = items
                 except BrokenProcessPool:
                     results += [(index, _died(task)) for index, task in items]
                     broken = True
@@ -244,7 +310,7 @@ def _round(
             for future in finished:
                 items = in_flight.pop(future)
                 for (index, _), done in zip(items, _collect(future, items), strict=True):
-                    broken = broken or done.error == _DIED
+                    broken = broken or done.problems == _DIED
                     reporter.advance(done)
                     results.append((index, done))
     except BaseException:
@@ -252,7 +318,9 @@ def _round(
         raise
 
 
-_DIED = "the worker process stopped unexpectedly (out of memory, or killed); run it again"
+_DIED = (
+    Problem("", "the worker process stopped unexpectedly (out of memory, or killed); run it again"),
+)
 
 
 def _collect(future: Future[list[Done]], items: list[tuple[int, Task[Any]]]) -> list[Done]:
@@ -265,26 +333,28 @@ def _collect(future: Future[list[Done]], items: list[tuple[int, Task[Any]]]) -> 
 
 
 def _died(task: Task[Any]) -> Done:
-    return Done(task.name, error=_DIED)
+    return Done(task.name, problems=_DIED)
 
 
-def attempt_all(work: Callable[[P], Any], tasks: list[Task[P]]) -> list[Done]:
-    """Run a chunk of tasks in a worker, each on its own (see `attempt`)."""
-    return [attempt(work, task) for task in tasks]
+def attempt_chunk(
+    work: Callable[[Any, P], Any], setup: Setup | None, tasks: list[Task[P]]
+) -> list[Done]:
+    """Run a chunk of tasks in a pool worker, each on its own (see `attempt`)."""
+    context = _WORKER.context(setup)
+    return [attempt(work, context, task) for task in tasks]
 
 
-def attempt(work: Callable[[P], Any], task: Task[P]) -> Done:
-    """Run one task, turning any exception into a one-line error and capturing warnings."""
+def attempt(work: Callable[[Any, P], Any], context: Any, task: Task[P]) -> Done:
+    """Run one task, turning any exception into its problems and capturing warnings."""
     with _captured_warnings() as warnings:
         try:
-            value = work(task.payload)
+            value = work(context, task.payload)
         except R2RError as error:
-            message = error.format().replace("\n", "; ")
-            return Done(task.name, error=message, warnings=tuple(warnings))
+            return Done(task.name, problems=error.problems, warnings=tuple(warnings))
         except Exception as error:  # one bad item must never stop the batch
             log.debug("%s failed", task.name, exc_info=True)
-            message = f"unexpected {type(error).__name__}: {error}"
-            return Done(task.name, error=message, warnings=tuple(warnings))
+            problem = Problem("", f"unexpected {type(error).__name__}: {error}")
+            return Done(task.name, problems=(problem,), warnings=tuple(warnings))
     return Done(task.name, value=value, warnings=tuple(warnings))
 
 
@@ -299,13 +369,18 @@ class _ListHandler(logging.Handler):
 
 @contextmanager
 def _captured_warnings() -> Iterator[list[str]]:
-    # Warnings raised while working on a task (WeasyPrint's among them) travel back with the
-    # task's outcome, so that the parent can log them under the task's name.
+    """Collect what the renderers warn about while one task runs (their loggers only: the
+    application's own handlers are left alone)."""
     sink: list[str] = []
-    root = logging.getLogger()
-    saved = root.handlers[:]
-    root.handlers = [_ListHandler(sink)]
+    handler = _ListHandler(sink)
+    loggers = [logging.getLogger(name) for name in RENDERER_LOGGERS]
+    propagated = [logger.propagate for logger in loggers]
+    for logger in loggers:
+        logger.addHandler(handler)
+        logger.propagate = False
     try:
         yield sink
     finally:
-        root.handlers = saved
+        for logger, propagate in zip(loggers, propagated, strict=True):
+            logger.removeHandler(handler)
+            logger.propagate = propagate

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from generator.content.library import Library, load_library
 from generator.core.atomic import make_dir, remove_leftovers, write_atomic
@@ -24,8 +24,11 @@ from generator.core.project import Project
 from generator.mail.compose import Outgoing, compose
 from generator.mail.ledger import Ledger
 from generator.mail.smtp import Refused, Security, SmtpConfig, SmtpSender, Stopped
-from generator.outputs.plans import PLAN_ICS, PLAN_PDF, PlansReport, build_plans
+from generator.outputs.plans import PLAN_ICS, PLAN_PDF, PlansReport, make_plans
 from generator.render.environment import make_environment
+
+if TYPE_CHECKING:
+    import jinja2
 
 Confirm = Callable[[Sequence[Outgoing]], bool]
 
@@ -47,11 +50,27 @@ class EmailReport:
     mode: Literal["send", "dry-run", "cancelled"] = "send"
     sent: list[str] = field(default_factory=list)  # patient ids (or .eml files in a dry run)
     skipped: list[str] = field(default_factory=list)  # already sent
-    failed: list[tuple[str, str]] = field(default_factory=list)  # (where, message)
+    failed: list[Problem] = field(default_factory=list)  # where: a patient's source or id
 
     @property
     def exit_code(self) -> int:
         return 1 if self.failed or self.mode == "cancelled" or self.plans.exit_code else 0
+
+    def summary(self) -> list[str]:
+        """The plans' lines, an error line per message that failed, then the counts."""
+        lines = self.plans.summary()
+        lines += [f"error: {problem}" for problem in self.failed]
+        sent, skipped, failed = len(self.sent), len(self.skipped), len(self.failed)
+        if self.mode == "dry-run":
+            lines.append(
+                f"email (dry run): {sent} message(s) written to the outbox, {skipped} already "
+                f"sent, {failed} failed; nothing was sent"
+            )
+        elif self.mode == "cancelled":
+            lines.append("email: cancelled, nothing was sent")
+        else:
+            lines.append(f"email: {sent} sent, {skipped} skipped as already sent, {failed} failed")
+        return lines
 
 
 def email_plans(
@@ -70,10 +89,12 @@ def email_plans(
 ) -> EmailReport:
     """Make the plans of `paths` and email each to its patient, at most once per version."""
     library = load_library(project)
+    env = make_environment(library)
     config = smtp_config(library, overrides) if not dry_run else None
-    report = EmailReport(build_plans(project, paths, as_of=as_of, jobs=jobs, reporter=reporter))
+    plans = make_plans(library, env, paths, as_of=as_of, jobs=jobs, reporter=reporter)
+    report = EmailReport(plans)
     ledger = Ledger(project.out / "email-ledger.jsonl")
-    queue = _compose_all(report, library, project, now(), resend, ledger)
+    queue = _compose_all(report, library, env, now(), resend, ledger)
     if dry_run:
         report.mode = "dry-run"
         remove_leftovers(project.outbox_dir, older_than=time.time())  # from a killed dry run
@@ -107,12 +128,12 @@ def smtp_config(library: Library, overrides: SmtpOverrides) -> SmtpConfig:
 def _compose_all(
     report: EmailReport,
     library: Library,
-    project: Project,
+    env: jinja2.Environment,
     now: dt.datetime,
     resend: bool,
     ledger: Ledger,
 ) -> list[Outgoing]:
-    env = make_environment(library)
+    project = library.project
     failed = {done.name.partition("/")[0] for done in report.plans.batch.failed}
     queue = []
     for draft in report.plans.drafts:
@@ -131,7 +152,7 @@ def _compose_all(
                 resend=resend,
             )
         except RecordError as error:
-            report.failed += [(f"{draft.source}: {p.where}", p.message) for p in error.problems]
+            report.failed += [problem.within(draft.source) for problem in error.problems]
             continue
         if ledger.sent(outgoing.patient_id, outgoing.version) and not resend:
             report.skipped.append(outgoing.patient_id)
@@ -163,7 +184,7 @@ def _send_all(
                 try:
                     sender.send(outgoing.message)
                 except Refused as refused:
-                    report.failed.append((outgoing.patient_id, f"not sent: {refused}"))
+                    report.failed.append(Problem(outgoing.patient_id, f"not sent: {refused}"))
                     continue
                 ledger.record(
                     outgoing.patient_id,
@@ -173,7 +194,7 @@ def _send_all(
                 )
                 report.sent.append(outgoing.patient_id)
     except Stopped as stopped:
-        done = set(report.sent) | {where for where, _ in report.failed}
+        done = set(report.sent) | {problem.where for problem in report.failed}
         report.failed += [
-            (o.patient_id, f"not sent: {stopped}") for o in queue if o.patient_id not in done
+            Problem(o.patient_id, f"not sent: {stopped}") for o in queue if o.patient_id not in done
         ]

@@ -11,13 +11,9 @@ from typing import TYPE_CHECKING
 from generator.content.library import Library, broken_links, load_library
 from generator.core.batch import BatchReport, Reporter
 from generator.core.project import Project
+from generator.outputs.documents import pdf_config, render_documents, stale_documents
 from generator.outputs.fingerprints import Digests
-from generator.outputs.handouts import (
-    handout_documents,
-    pdf_config,
-    render_documents,
-    stale_documents,
-)
+from generator.outputs.handouts import handout_documents
 from generator.outputs.pagecache import PageCache
 from generator.outputs.site import SiteReport, render_site, write_site
 from generator.outputs.state import OutputTree
@@ -40,6 +36,22 @@ class BuildReport:
     @property
     def exit_code(self) -> int:
         return self.handouts.exit_code if self.handouts else 0
+
+    def summary(self) -> list[str]:
+        """What `r2r build`, `r2r site` or `r2r handouts` did."""
+        lines = []
+        if self.site is not None:
+            site = self.site
+            lines.append(
+                f"site: {site.files} files, {len(site.written)} written, "
+                f"{len(site.removed)} removed"
+            )
+        if self.handouts is not None:
+            lines += self.handouts.summary("handouts")
+            lines[-1] += f", {self.handouts_current} up to date"
+        elif self.handouts_current:
+            lines.append(f"handouts: 0 made, 0 failed, {self.handouts_current} up to date")
+        return lines
 
 
 def page_cache(project: Project, *, read_only: bool = False) -> PageCache:

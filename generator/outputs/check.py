@@ -16,11 +16,12 @@ from pathlib import Path
 
 from generator.content.library import Library, broken_links, load_library
 from generator.content.pages import Page
-from generator.content.readability import reading_grade
+from generator.content.plaintext import reading_grade
 from generator.core.errors import Problem, RecordError
 from generator.core.project import Project
+from generator.outputs.documents import pdf_config
 from generator.outputs.fingerprints import Digests
-from generator.outputs.handouts import handout_documents, pdf_config
+from generator.outputs.handouts import handout_documents
 from generator.outputs.linkcheck import broken_site_links
 from generator.outputs.site import asset_files, render_site
 
@@ -58,6 +59,25 @@ class CheckReport:
     @property
     def exit_code(self) -> int:
         return 1 if self.record_problems else 0
+
+    def summary(self) -> list[str]:
+        """The per-page table of `r2r check`, then the patient records' problems."""
+        width = max([len(r.page.path) for r in self.pages] + [4])
+        lines = [f"{'page':{width}}  grade  sources  reviewed    warnings"]
+        for result in self.pages:
+            meta = result.page.meta
+            reviewed = meta.reviewed.isoformat() if meta.reviewed else "-"
+            lines.append(
+                f"{result.page.path:{width}}  {result.grade:5.1f}  {len(meta.sources):7}  "
+                f"{reviewed:10}  {len(result.warnings):8}"
+            )
+        lines += [f"error: {problem}" for problem in self.record_problems]
+        lines.append(f"check: {len(self.pages)} pages, {self.warnings} warning(s)")
+        if self.patients:
+            lines.append(
+                f"check: {self.patients} patient record(s), {len(self.record_problems)} problem(s)"
+            )
+        return lines
 
 
 def check(

@@ -21,6 +21,10 @@ class Written:
     path: Path
     exit_code: int = 0
 
+    def summary(self) -> list[str]:
+        """Where the file is."""
+        return [f"wrote {self.path}"]
+
 
 def write_patient_file(project: Project, patient_id: str, folder: Path) -> Written:
     """Write `folder/<id>.yaml` (the folder owner-only); refuse a bad id or an existing file."""

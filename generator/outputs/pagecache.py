@@ -15,7 +15,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from generator.content.markup import Heading, Markup
+from generator.content.page_body import Heading, PageBody
 from generator.content.pages import Page, PageMeta
 from generator.core.atomic import write_atomic
 
@@ -103,7 +103,7 @@ def _page(plain: dict[str, Any]) -> Page:
     meta["sources"] = tuple(meta["sources"])
     meta["reviewed"] = dt.date.fromisoformat(meta["reviewed"]) if meta["reviewed"] else None
     body = plain["body"]
-    markup = Markup(
+    markup = PageBody(
         html=body["html"],
         text=body["text"],
         headings=tuple(Heading(*h) for h in body["headings"]),

@@ -25,8 +25,8 @@ from generator.core.batch import BatchReport, Reporter
 from generator.core.errors import Problem, RecordError
 from generator.core.project import Project
 from generator.outputs.calendar import plan_calendar
+from generator.outputs.documents import Document, pdf_config, render_documents, stale_documents
 from generator.outputs.fingerprints import Digests
-from generator.outputs.handouts import Document, pdf_config, render_documents, stale_documents
 from generator.outputs.state import OutputTree, fingerprint
 from generator.patients.model import Patient, resolve_protocol
 from generator.patients.readers import PatientRecord, read_patients
@@ -76,15 +76,32 @@ class Draft:
 
 @dataclass
 class PlansReport:
-    """What `r2r plans` did: the records that failed and the plans made."""
+    """What `r2r plans` did: the records that failed, by source, and the plans made."""
 
-    failed: list[tuple[str, str]] = field(default_factory=list)  # (where, message)
+    refused: dict[str, list[Problem]] = field(default_factory=dict)  # source: its problems
     drafts: list[Draft] = field(default_factory=list)
     batch: BatchReport = field(default_factory=BatchReport)
 
     @property
     def exit_code(self) -> int:
-        return 1 if self.failed or self.batch.failed else 0
+        return 1 if self.refused or self.batch.failed else 0
+
+    def refuse(self, source: str, problems: Iterable[Problem]) -> None:
+        """Record a patient whose plan cannot be made, with every problem found."""
+        self.refused.setdefault(source, []).extend(problems)
+
+    def summary(self) -> list[str]:
+        """An error line per problem, then the patients whose plans were made and failed."""
+        lines = [f"error: {p}" for problems in self.refused.values() for p in problems]
+        lines += [f"error: {problem}" for problem in self.batch.problems]
+        failed = len(self.refused) + len(self.batch.failed)
+        made = len(self.drafts) - len(self.batch.failed)
+        rendered = len(self.batch.succeeded)
+        lines.append(
+            f"plans: {made} made ({rendered} rendered, {made - rendered} unchanged), "
+            f"{failed} failed"
+        )
+        return lines
 
 
 def weeks_of(schedule: Schedule) -> list[Week]:
@@ -195,6 +212,22 @@ def build_plans(
     jobs: int | None = None,
     reporter: Reporter | None = None,
 ) -> PlansReport:
+    """Load the project's library, then `make_plans` (see there) for the patients in `paths`."""
+    library = load_library(project)
+    return make_plans(
+        library, make_environment(library), paths, as_of=as_of, jobs=jobs, reporter=reporter
+    )
+
+
+def make_plans(
+    library: Library,
+    env: jinja2.Environment,
+    paths: Iterable[Path],
+    *,
+    as_of: dt.date,
+    jobs: int | None = None,
+    reporter: Reporter | None = None,
+) -> PlansReport:
     """Make the plan of every valid patient in `paths`; report the others, one line each.
 
     Settings, content and template errors raise before anything is written (exit 2). A bad
@@ -202,18 +235,19 @@ def build_plans(
     written. A plan whose record, date and project are unchanged is not made again; the
     others are rendered one by one as workers become free, so memory stays flat.
     """
-    library = load_library(project)
-    env = make_environment(library)
+    project = library.project
     report = PlansReport()
     records = read_patients(
         paths, protocols=library.protocols, sites=library.injury_sites, as_of=as_of
     )
-    report.failed += [(str(p.where), p.message) for r in records for p in r.problems]
-    for record in (r for r in records if r.ok):
+    for record in records:
+        if not record.ok:
+            report.refuse(record.source, record.problems)
+            continue
         try:
             report.drafts.append(draft_plan(record, library, as_of))
         except RecordError as error:
-            report.failed += [(p.where, p.message) for p in error.problems]
+            report.refuse(record.source, error.problems)
     digests, topics = Digests.of(library), topic_links(library)
     tree = plans_tree(project)
     digest_of = {r.source: r.digest for r in records}

@@ -16,9 +16,11 @@ import markupsafe
 
 from generator import __version__
 from generator.content.library import Library
-from generator.content.markup import EMBED
 from generator.core.errors import ContentError, Problem
 from generator.render.wording import minutes_text, session_text
+
+# A generated block (a protocol table) as the sanitised body holds it.
+EMBED = re.compile(r'<div data-embed="([a-z]+):([a-z0-9-]+)"></div>')
 
 
 def make_environment(library: Library, *, keep_compiled: bool = True) -> jinja2.Environment:

@@ -10,6 +10,7 @@ cause of slow batches). Output is tagged PDF/UA-1 and byte-identical for identic
 from __future__ import annotations
 
 import mimetypes
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -20,7 +21,6 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
 from generator.core.errors import ContentError, Problem, RecordError
-from generator.render.pdf_jobs import PdfConfig
 
 PDF_VARIANT = "pdf/ua-1"
 
@@ -71,19 +71,20 @@ class ProjectFetcher(URLFetcher):  # type: ignore[misc]
 class PdfWriter:
     """Renders HTML to PDF bytes with this process's fonts, stylesheets and fetcher."""
 
-    def __init__(self, config: PdfConfig) -> None:
-        self.config = config
+    def __init__(
+        self,
+        root: Path,
+        mounts: tuple[tuple[str, Path], ...],
+        stylesheets: Sequence[tuple[str, str]],
+    ) -> None:
+        """`mounts`: public URL prefixes served from project folders; `stylesheets`: each as
+        (CSS text, the URL its relative references resolve against)."""
         self.fonts = FontConfiguration()
-        self.fetcher = ProjectFetcher(config.root, config.mounts)
+        self.fetcher = ProjectFetcher(root, mounts)
         try:
             self.stylesheets = [
-                CSS(
-                    string=s.text,
-                    base_url=s.base_url,
-                    font_config=self.fonts,
-                    url_fetcher=self.fetcher,
-                )
-                for s in config.stylesheets
+                CSS(string=text, base_url=base, font_config=self.fonts, url_fetcher=self.fetcher)
+                for text, base in stylesheets
             ]
         except FatalURLFetchingError as error:
             raise ContentError([Problem("templates", f"a stylesheet {error}")]) from None

@@ -23,8 +23,7 @@ from hypothesis import strategies as st
 
 from generator.content.injury_sites import load_injury_sites
 from generator.content.markdown_pipeline import MarkdownPipeline
-from generator.content.markup import MarkupError
-from generator.content.pages import MAX_PAGE_BYTES, PageMeta, PageSource, load_page
+from generator.content.pages import MAX_PAGE_BYTES, MarkupError, PageMeta, PageSource, load_page
 from generator.content.protocols import ProtocolSpec, load_protocol, load_protocols
 from generator.content.settings import Settings, load_settings
 from generator.core.errors import ContentError, Problem, R2RError

@@ -1,0 +1,120 @@
+"""The PDFs a product makes (handouts, plans) and how they are made: through the batch runner,
+with the one PDF writer in each worker, each recorded in its product's output tree.
+
+A document is rendered to HTML only when its turn comes, so memory stays flat however many
+there are; one that fails keeps its previous PDF and the others are written.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+from generator.content.library import Library
+from generator.core.batch import BatchReport, Reporter, Setup, Task, run_batch
+from generator.outputs.state import OutputTree
+from generator.render.pdf_jobs import PdfConfig, PdfJob, Stylesheet, pdf_writer, render_job
+
+if TYPE_CHECKING:
+    import jinja2
+
+log = logging.getLogger(__name__)
+RECYCLE_AFTER = 100  # PDFs a worker renders before it is replaced (memory stays bounded)
+
+
+@dataclass(frozen=True)
+class Document:
+    """A PDF to make: its path in the output tree, what it comes from, and its HTML."""
+
+    name: str
+    source: str  # how messages name it
+    inputs: str  # the fingerprint of everything it is made from
+    html: Callable[[], str]  # called only when the document must be made
+
+    def prepared(self) -> Document:
+        """The same document with its HTML rendered now (a template error shows here)."""
+        html = self.html()
+        return replace(self, html=lambda: html)
+
+
+def pdf_config(library: Library, env: jinja2.Environment) -> PdfConfig:
+    """How every worker prepares WeasyPrint for this project's documents."""
+    from generator.render.environment import render
+
+    project = library.project
+    base = library.settings.site.base_url
+    css_dir, pdf_dir = project.static_dir / "css", project.templates_dir / "pdf"
+    return PdfConfig(
+        root=project.root,
+        mounts=((base + "assets/", project.static_dir), (base + "images/", project.images_dir)),
+        stylesheets=(
+            Stylesheet((css_dir / "fonts.css").read_text(encoding="utf-8"), css_dir.as_uri() + "/"),
+            Stylesheet(render(env, "pdf/print.css"), pdf_dir.as_uri() + "/"),
+        ),
+    )
+
+
+def stale_documents(documents: Iterable[Document], tree: OutputTree) -> list[Document]:
+    """The documents that are not current in `tree`."""
+    return [doc for doc in documents if not tree.current(doc.name, doc.inputs)]
+
+
+def render_documents(
+    stale: Sequence[Document],
+    tree: OutputTree,
+    config: PdfConfig,
+    *,
+    base_url: str,
+    label: str,
+    jobs: int | None,
+    reporter: Reporter | None,
+) -> BatchReport:
+    """Make the PDFs of `stale` through the batch runner, recording each in `tree`.
+
+    Each document's HTML is rendered only when its task is handed to a worker, so memory stays
+    flat however many there are. A document that fails keeps its previous PDF (if any); the
+    others are written.
+    """
+    if stale:
+        warn_if_slow_subsetting()
+    tasks = (
+        Task(
+            f"{doc.name} ({doc.source})",
+            PdfJob(doc.html(), base_url, tree.root / doc.name, private=tree.private),
+        )
+        for doc in stale
+    )
+    report = run_batch(
+        tasks,
+        render_job,
+        label=label,
+        total=len(stale),
+        jobs=jobs,
+        setup=Setup(pdf_writer, (config,)),
+        reporter=reporter,
+        recycle_after=RECYCLE_AFTER,
+    )
+    for doc, done in zip(stale, report.done, strict=True):
+        if done.ok:
+            tree.written_elsewhere(doc.name, doc.inputs, done.value)
+        else:
+            tree.keep(doc.name)
+    return report
+
+
+_warned = False
+
+
+def warn_if_slow_subsetting() -> None:
+    """Warn once if HarfBuzz's subsetter is missing: WeasyPrint then falls back to a slower one."""
+    global _warned
+    import ctypes.util
+
+    if not _warned and ctypes.util.find_library("harfbuzz-subset") is None:
+        log.warning(
+            "libharfbuzz-subset0 is not installed: PDFs are made about twice as slowly "
+            "(install it with: apt-get install libharfbuzz-subset0)"
+        )
+    _warned = True
