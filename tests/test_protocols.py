@@ -7,18 +7,13 @@ import pytest
 from generator.content.injury_sites import load_injury_sites
 from generator.content.library import load_library
 from generator.content.protocols import load_protocol, load_protocols
+from generator.content.strings import load_strings
 from generator.core.errors import ContentError
 from generator.render.wording import minutes_text, session_text
 
 from .conftest import REPO
 
-WORDS = {
-    "seconds": "{n} sec",
-    "minutes": "{n} min",
-    "repeat": "{n} × ({parts})",
-    "recovery": "Recovery day",
-    "activities": {"walk": "walk", "jog": "jog", "run": "run"},
-}
+WORDS = load_strings(REPO / "templates", "en").protocol
 
 
 def test_the_shipped_protocols_load():

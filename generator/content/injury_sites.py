@@ -13,8 +13,8 @@ from pathlib import Path
 from generator.content.protocols import Tier
 from generator.core import validators
 from generator.core.errors import ContentError, Problem
-from generator.core.schema import Invalid, load, spec
-from generator.core.yamlio import YamlProblem, parse_yaml
+from generator.core.schema import spec
+from generator.core.yamlio import load_yaml_file
 
 
 def _days(value: int) -> str | None:
@@ -39,36 +39,19 @@ class InjurySite:
     source: str = spec("", doc="Where the tier and the return time come from.")
 
 
-@dataclass(frozen=True)
-class _Catalogue:
-    sites: dict[str, InjurySite] = spec(doc="The sites, by key.")
+Catalogue = dict[str, InjurySite]  # the file: the sites, by key
 
 
 def load_injury_sites(
     path: Path, *, name: str = "content/injury-sites.yaml"
 ) -> dict[str, InjurySite]:
     """The catalogue, by key; raise `ContentError` listing every problem."""
-    try:
-        data = parse_yaml(path.read_text(encoding="utf-8-sig"))
-        catalogue = load(_Catalogue, {"sites": data})
-    except FileNotFoundError:
-        raise ContentError([Problem(name, "is missing: the injury sites must be listed")]) from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise ContentError([Problem(name, f"cannot be read: {error}")]) from None
-    except YamlProblem as error:
-        raise ContentError([error.problem.within(name)]) from None
-    except Invalid as invalid:  # keys are reported as in the file, without our wrapper
-        raise ContentError(_unwrapped(p).within(name) for p in invalid.problems) from None
+    if not path.exists() and not path.is_symlink():
+        raise ContentError([Problem(name, "is missing: the injury sites must be listed")])
+    sites = load_yaml_file(Catalogue, path, name=name, folder=path.parent)
     problems = [
-        Problem(f"{name}: {key}", message)
-        for key in catalogue.sites
-        if (message := validators.slug(key))
+        Problem(f"{name}: {key}", message) for key in sites if (message := validators.slug(key))
     ]
     if problems:
         raise ContentError(problems)
-    return catalogue.sites
-
-
-def _unwrapped(problem: Problem) -> Problem:
-    """A problem of the `sites` wrapper, located as the file has it (`foot.tier`, or the file)."""
-    return Problem(problem.where.removeprefix("sites").removeprefix("."), problem.message)
+    return sites

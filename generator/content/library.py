@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 from xml.etree import ElementTree
 
 from generator.content.injury_sites import InjurySite, load_injury_sites
@@ -14,7 +14,7 @@ from generator.content.page_body import CALLOUTS
 from generator.content.pages import Page, PageStore, load_pages
 from generator.content.protocols import Protocol, load_protocols, protocol_for_tier
 from generator.content.settings import Settings, load_settings
-from generator.content.strings import load_strings
+from generator.content.strings import Strings, load_strings
 from generator.core.errors import ContentError, Problem
 from generator.core.project import Project
 
@@ -25,7 +25,7 @@ class Library:
 
     project: Project
     settings: Settings
-    strings: Mapping[str, Any]
+    strings: Strings
     pages: tuple[Page, ...]
     protocols: Mapping[str, Protocol]
     injury_sites: Mapping[str, InjurySite]
@@ -185,10 +185,11 @@ def _tier_problems(
     return problems
 
 
-def markup_labels(strings: Mapping[str, Any]) -> dict[str, str]:
+def markup_labels(strings: Strings) -> dict[str, str]:
     """The interface text the Markdown pipeline writes into pages."""
-    content = strings["content"]
-    return {key: str(content[key]) for key in ("sources", "backlink", *CALLOUTS)}
+    content = strings.content
+    labels = {"sources": content.sources, "backlink": content.backlink}
+    return labels | {kind: content.callout(kind) for kind in CALLOUTS}
 
 
 def broken_links(pages: Sequence[Page]) -> Iterator[Problem]:

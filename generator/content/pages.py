@@ -16,6 +16,7 @@ from generator.content.page_body import MarkupError, PageBody
 from generator.core import validators
 from generator.core.batch import Setup, Task, default_jobs, run_batch
 from generator.core.errors import ContentError, Problem
+from generator.core.files import Unreadable, decode, read_bytes
 from generator.core.schema import Invalid, load, spec
 from generator.core.yamlio import YamlProblem, parse_yaml
 
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from generator.content.markdown_pipeline import MarkdownPipeline
 
 MAX_PAGE_BYTES = 1_000_000
+CONTENT_FOLDER = "the content folder"  # as messages name it
 MAX_SECONDS_PER_PAGE = 30  # a real page converts in milliseconds
 PARALLEL_PAGES = 200  # below this, starting worker processes costs more than it saves
 CHUNKS_PER_WORKER = 8  # pages go to the workers in this many parts each: few, but enough to share
@@ -105,10 +107,13 @@ def load_pages(
     for path in sorted(content_dir.glob("*.md")):
         name = f"{label}/{path.name}"
         try:
-            source = PageSource(path, name, _read(path, content_dir))
-        except ContentError as error:
-            problems.extend(p.within(name) for p in error.problems)
+            raw = read_bytes(
+                path, folder=content_dir, limit=MAX_PAGE_BYTES, label="the content folder"
+            )
+        except Unreadable as unreadable:
+            problems.append(unreadable.problem.within(name))
             continue
+        source = PageSource(path, name, raw)
         cached = store.get(name, source.digest) if store else None
         if cached is not None:
             pages.append(cached)
@@ -162,9 +167,9 @@ def load_page(source: PageSource, pipeline: MarkdownPipeline) -> Page:
     meta: PageMeta | None = None
     body = ""
     try:
-        front, body, _ = split_front_matter(_decode(source.raw))
+        front, body, _ = split_front_matter(decode(source.raw))
         meta = load(PageMeta, parse_yaml(front, first_line=2))
-    except YamlProblem as error:
+    except (YamlProblem, Unreadable) as error:
         problems.append(error.problem.within(name))
     except Invalid as invalid:
         problems.extend(p.within(name) for p in invalid.problems)
@@ -241,45 +246,6 @@ def split_front_matter(text: str) -> tuple[str, str, int]:
         if line.strip() in ("---", "..."):
             return "".join(lines[1 : number - 1]), "".join(lines[number:]), number + 1
     raise ContentError([Problem("", "front matter is not closed: add a line '---' after it")])
-
-
-def _read(path: Path, folder: Path) -> bytes:
-    """The bytes of a page file that lies in `folder` (a link out of it would publish any file)."""
-    try:
-        # `path` is an entry of `folder`: only a symbolic link can lead out of it.
-        if path.is_symlink() and not path.resolve().is_relative_to(folder.resolve()):
-            raise ContentError(
-                [
-                    Problem(
-                        "",
-                        "is a link to a file outside the content folder; copy the file in instead",
-                    )
-                ]
-            )
-        size = path.stat().st_size
-        if size > MAX_PAGE_BYTES:
-            limit = MAX_PAGE_BYTES // 1000
-            message = f"is {size // 1000} kB; a page may be at most {limit} kB, split it up"
-            raise ContentError([Problem("", message)])
-        return path.read_bytes()
-    except OSError as error:
-        raise ContentError([Problem("", f"cannot be read: {error.strerror}")]) from None
-
-
-def _decode(raw: bytes) -> str:
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise ContentError(
-            [
-                Problem(
-                    "", f"is not UTF-8 text (bad byte at position {error.start}); save it as UTF-8"
-                )
-            ]
-        ) from None
-    if "\x00" in text:
-        raise ContentError([Problem("", "contains binary data, not text")])
-    return text
 
 
 def _slug_problems(stem: str) -> Iterator[Problem]:

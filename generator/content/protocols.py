@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Literal
 
 from generator.core.errors import ContentError, Problem
-from generator.core.schema import Invalid, load, spec
-from generator.core.yamlio import YamlProblem, parse_yaml
+from generator.core.schema import spec
+from generator.core.yamlio import load_yaml_file
 
 Activity = Literal["walk", "jog", "run"]
 Tier = Literal["low", "high"]
@@ -223,16 +223,7 @@ def load_protocols(folder: Path, *, label: str = "content/protocols") -> dict[st
 
 def load_protocol(path: Path, name: str) -> Protocol:
     """One protocol file; `name` is how messages refer to it."""
-    try:
-        data = parse_yaml(path.read_text(encoding="utf-8-sig"))
-        spec_ = load(ProtocolSpec, data)
-    except (OSError, UnicodeDecodeError) as error:
-        raise ContentError([Problem(name, f"cannot be read: {error}")]) from None
-    except YamlProblem as error:
-        raise ContentError([error.problem.within(name)]) from None
-    except Invalid as invalid:
-        raise ContentError(p.within(name) for p in invalid.problems) from None
-    return _build(path.stem, spec_)
+    return _build(path.stem, load_yaml_file(ProtocolSpec, path, name=name, folder=path.parent))
 
 
 def _build(name: str, spec_: ProtocolSpec) -> Protocol:

@@ -13,9 +13,11 @@ from typing import Literal
 
 from generator.core import validators
 from generator.core.errors import Problem, SettingsError
+from generator.core.files import Unreadable, read_text
 from generator.core.project import SETTINGS_FILE, Project
 from generator.core.schema import Invalid, load, spec
 
+MAX_SETTINGS_BYTES = 1_000_000
 LOGO_TYPES = (".svg", ".png", ".jpg", ".jpeg", ".webp")
 
 
@@ -171,15 +173,14 @@ class Settings:
 
 def load_settings(project: Project) -> Settings:
     """Read and validate `site.toml`; raise `SettingsError` listing every problem."""
-    path = project.settings_file
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
+    if not project.settings_file.exists():
         hint = "run r2r in the project folder or pass --project DIR"
         message = f"not found in {project.root} ({hint})"
-        raise SettingsError([Problem(SETTINGS_FILE, message)]) from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise SettingsError([Problem(SETTINGS_FILE, f"cannot be read: {error}")]) from None
+        raise SettingsError([Problem(SETTINGS_FILE, message)])
+    try:
+        text = read_text(project.settings_file, folder=project.root, limit=MAX_SETTINGS_BYTES)
+    except Unreadable as unreadable:
+        raise SettingsError([unreadable.problem.within(SETTINGS_FILE)]) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:

@@ -1,12 +1,290 @@
-"""Interface text: every user-facing string of the templates, one YAML file per language."""
+"""Interface text: every user-facing string of the templates, one YAML file per language.
+
+`templates/strings/<language>.yaml` is loaded into the typed shape below, with the library, so
+that a missing, misspelt or mistyped key is an error naming the file and the key before
+anything is written, never a failure in the middle of a batch. Templates read it as `t`
+(`t.plan.title`); a section can also be indexed by a key chosen at run time
+(`t.plan.lights[light]`). Texts with `{name}` placeholders are filled with `str.format`.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from generator.core.errors import ContentError, Problem
-from generator.core.yamlio import YamlProblem, parse_yaml
+from generator.core.yamlio import load_yaml_file
+
+
+class Section:
+    """A group of texts: attributes, also readable by key."""
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in {f.name for f in fields(self)}:  # type: ignore[arg-type]
+            raise KeyError(key)
+        return getattr(self, key)
+
+
+@dataclass(frozen=True)
+class Nav(Section):
+    skip: str
+    home: str
+    topics: str
+    all_topics: str
+    main: str
+    previous: str
+    next: str
+    on_this_page: str
+    breadcrumb: str
+
+
+@dataclass(frozen=True)
+class Notice(Section):
+    short: str
+    full: str
+
+
+@dataclass(frozen=True)
+class ContentLabels(Section):
+    """Texts the Markdown pipeline writes into pages."""
+
+    sources: str
+    backlink: str
+    red_flag: str
+    tip: str
+    note: str
+    reviewed: str
+
+    def callout(self, kind: str) -> str:
+        """The default title of a `!!! kind` callout."""
+        return str(getattr(self, kind.replace("-", "_")))
+
+
+@dataclass(frozen=True)
+class Handout(Section):
+    download: str
+    booklet: str
+    booklet_title: str
+    page: str
+    contents: str
+    prepared_by: str
+    online: str
+
+
+@dataclass(frozen=True)
+class Phase(Section):
+    title: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Home(Section):
+    lead: str
+    topics: str
+    start: str
+    glance: str
+    phases: tuple[Phase, ...]
+    who_title: str
+    who: str
+
+
+@dataclass(frozen=True)
+class Search(Section):
+    title: str
+    label: str
+    placeholder: str
+    button: str
+    needs_script: str
+    empty: str
+    none: str
+    one: str
+    many: str
+
+
+@dataclass(frozen=True)
+class NotFound(Section):
+    title: str
+    text: str
+    home: str
+
+
+@dataclass(frozen=True)
+class Footer(Section):
+    contact: str
+    phone: str
+    email: str
+    address: str
+    website: str
+
+
+@dataclass(frozen=True)
+class Activities(Section):
+    walk: str
+    jog: str
+    run: str
+
+
+@dataclass(frozen=True)
+class ProtocolText(Section):
+    """The protocol tables, and sessions and durations in words."""
+
+    stage: str
+    session: str
+    total: str
+    sessions: str
+    notes: str
+    gate: str
+    where: str
+    rest_days: str
+    consecutive: str
+    advance: str
+    recovery: str
+    repeat: str
+    minutes: str
+    seconds: str
+    activities: Activities
+
+
+@dataclass(frozen=True)
+class CalendarText(Section):
+    name: str
+    session: str
+    recovery: str
+    review: str
+    book: str
+    guidance: str
+    red_flags: str
+
+
+@dataclass(frozen=True)
+class Sides(Section):
+    left: str
+    right: str
+    both: str
+
+
+@dataclass(frozen=True)
+class Lights(Section):
+    green: str
+    amber: str
+    red: str
+
+
+@dataclass(frozen=True)
+class LightHeader(Section):
+    light: str
+    notice: str
+    do: str
+
+
+@dataclass(frozen=True)
+class LightRow(Section):
+    light: str
+    notice: str
+    do: str
+
+
+@dataclass(frozen=True)
+class Notices(Section):
+    amber: str
+    red: str
+    restart: str
+    missed: str
+
+
+@dataclass(frozen=True)
+class LogHeader(Section):
+    date: str
+    stage: str
+    during: str
+    morning: str
+    soreness: str
+    notes: str
+
+
+@dataclass(frozen=True)
+class PlanText(Section):
+    title: str
+    for_patient: str
+    injury: str
+    injury_side: str
+    sides: Sides
+    protocol: str
+    start: str
+    made: str
+    clinician: str
+    call: str
+    paused_title: str
+    paused: str
+    complete_title: str
+    complete: str
+    readiness_title: str
+    readiness_intro: str
+    readiness: tuple[str, ...]
+    readiness_high: str
+    gates_title: str
+    gate: str
+    calendar_title: str
+    calendar_intro: str
+    week: str
+    day: str
+    what: str
+    done: str
+    logged: str
+    lights: Lights
+    review_item: str
+    notices: Notices
+    light_title: str
+    light_intro: str
+    light_header: LightHeader
+    lights_table: tuple[LightRow, ...]
+    red_flags_title: str
+    red_flags: tuple[str, ...]
+    log_title: str
+    log_intro: str
+    log_header: LogHeader
+    topics_title: str
+    topics_intro: str
+    qr_alt: str
+    notes_title: str
+
+
+@dataclass(frozen=True)
+class EmailText(Section):
+    greeting: str
+    intro: str
+    pdf: str
+    ics: str
+    first: str
+    review: str
+    paused: str
+    complete: str
+    red_flags: str
+    sign_off: str
+    footer: str
+
+
+@dataclass(frozen=True)
+class Strings(Section):
+    """Every piece of interface text of one language."""
+
+    date_format: str
+    months: tuple[str, ...]
+    short_date_format: str
+    weekdays_short: tuple[str, ...]
+    months_short: tuple[str, ...]
+    nav: Nav
+    notice: Notice
+    content: ContentLabels
+    handout: Handout
+    home: Home
+    search: Search
+    not_found: NotFound
+    footer: Footer
+    protocol: ProtocolText
+    calendar: CalendarText
+    plan: PlanText
+    email: EmailText
 
 
 def strings_file(templates_dir: Path, language: str) -> Path:
@@ -14,16 +292,12 @@ def strings_file(templates_dir: Path, language: str) -> Path:
     return templates_dir / "strings" / f"{language}.yaml"
 
 
-def load_strings(templates_dir: Path, language: str) -> dict[str, Any]:
-    """The interface text for `language`, as nested mappings of text."""
+def load_strings(templates_dir: Path, language: str) -> Strings:
+    """The interface text for `language`; `ContentError` naming the file and every bad key."""
     path = strings_file(templates_dir, language)
-    name = f"templates/strings/{path.name}"
-    try:
-        data = parse_yaml(path.read_text(encoding="utf-8-sig"))
-    except (OSError, UnicodeDecodeError) as error:
-        raise ContentError([Problem(name, f"cannot be read: {error}")]) from None
-    except YamlProblem as error:
-        raise ContentError([error.problem.within(name)]) from None
-    if not isinstance(data, dict):
-        raise ContentError([Problem(name, "must be a table of keys and texts")])
-    return data
+    return load_yaml_file(
+        Strings,
+        path,
+        name=f"templates/strings/{path.name}",
+        folder=templates_dir / "strings",
+    )

@@ -11,22 +11,35 @@ files needs them. It uses libyaml's C parser when available (about 9x faster).
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
 
 import yaml
 
-from generator.core.errors import Problem
+from generator.core.errors import ContentError, Problem, R2RError
+from generator.core.files import Unreadable, read_text
+from generator.core.schema import Invalid, load
+
+T = TypeVar("T")
+MAX_DATA_BYTES = 1_000_000  # a protocol, the injury sites, interface text: a few kB each
 
 _Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Refused(yaml.constructor.ConstructorError):
+    """One of our own refusals; `private` is its message without anything from the file."""
+
+    def __init__(self, message: str, mark: Any, private: str | None = None) -> None:
+        super().__init__(None, None, message, mark)
+        self.private = private or message
 
 
 class _Loader(_Base):  # type: ignore[misc]
     def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
         # Without aliases every node is constructed once; a node met again came from an alias.
         if node in self.constructed_objects or node in self.recursive_objects:
-            raise yaml.constructor.ConstructorError(
-                None,
-                None,
+            raise _Refused(
                 "anchors and aliases (& and *) are not supported: write each value out in full",
                 node.start_mark,
             )
@@ -49,12 +62,10 @@ def _construct_mapping(loader: Any, node: yaml.MappingNode, deep: bool = False) 
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=deep)
         if not isinstance(key, str | int | float | bool) and key is not None:
-            raise yaml.constructor.ConstructorError(
-                None, None, "a key must be a plain word or number", key_node.start_mark
-            )
+            raise _Refused("a key must be a plain word or number", key_node.start_mark)
         if key in mapping:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"the key '{key}' is given twice", key_node.start_mark
+            raise _Refused(
+                f"the key '{key}' is given twice", key_node.start_mark, "a key is given twice"
             )
         mapping[key] = loader.construct_object(value_node, deep=deep)
     return mapping
@@ -80,11 +91,13 @@ class YamlProblem(Exception):
         super().__init__(str(problem))
 
 
-def parse_yaml(text: str, *, first_line: int = 1) -> Any:
+def parse_yaml(text: str, *, first_line: int = 1, private: bool = False) -> Any:
     """Parse one YAML document; raise `YamlProblem` naming the line of the first error.
 
     `first_line` is the line of the file where `text` starts, so that the reported line
-    numbers match what the author sees in the file (front matter starts on line 2).
+    numbers match what the author sees in the file (front matter starts on line 2). With
+    `private` (a patient file), a message never repeats what the file holds: the quoted keys,
+    tags and tokens that YAML's messages name are left out.
     """
     try:
         return yaml.load(text, Loader=_Loader)
@@ -94,6 +107,43 @@ def parse_yaml(text: str, *, first_line: int = 1) -> Any:
         what = error.problem or error.context or "not valid YAML"
         if error.context and what.startswith("but "):  # "but found another document"
             what = f"{error.context}, {what}"
+        if private:
+            what = error.private if isinstance(error, _Refused) else _unquoted(what)
         raise YamlProblem(Problem(where, f"YAML: {what}")) from None
     except (yaml.YAMLError, ValueError, TypeError, RecursionError) as error:
-        raise YamlProblem(Problem("", f"YAML: {error}")) from None
+        what = "not valid YAML" if private else str(error)
+        raise YamlProblem(Problem("", f"YAML: {what}")) from None
+
+
+# A quoted key, tag or token of the file; YAML's own punctuation (',' or ']') is one character.
+_QUOTED = re.compile(r"""\s*(?:'[^'\s][^']*[^'\s]'|"[^"\s][^"]*[^"\s]"|\([^)]*\))""")
+
+
+def _unquoted(message: str) -> str:
+    """A YAML message without what it quotes from the file (a key, a tag, a character)."""
+    return " ".join(_QUOTED.sub("", message).split()) or "not valid YAML"
+
+
+def load_yaml_file(
+    cls: type[T],
+    path: Path,
+    *,
+    name: str,
+    folder: Path,
+    limit: int = MAX_DATA_BYTES,
+    error: type[R2RError] = ContentError,
+    shape: Callable[[Any], Any] = lambda data: data,
+) -> T:
+    """Read `path` (see `generator.core.files`), parse it as YAML and load it as `cls`.
+
+    Every problem (unreadable, not YAML, not the schema) raises `error`, each located inside
+    `name`, the file as messages name it. `shape` adapts the parsed data to the schema first.
+    """
+    try:
+        return load(cls, shape(parse_yaml(read_text(path, folder=folder, limit=limit))))
+    except Unreadable as unreadable:
+        raise error([unreadable.problem.within(name)]) from None
+    except YamlProblem as problem:
+        raise error([problem.problem.within(name)]) from None
+    except Invalid as invalid:
+        raise error(problem.within(name) for problem in invalid.problems) from None

@@ -13,12 +13,11 @@ time; the library spent 7 ms a plan folding lines one character at a time.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
-from typing import Any
 from urllib.parse import urlsplit
 
 from generator import __version__
 from generator.content.settings import Settings
+from generator.content.strings import Strings
 from generator.patients.model import Patient
 from generator.patients.schedule import Planned, Schedule
 from generator.render.wording import session_text
@@ -29,7 +28,7 @@ _ESCAPES = "\\^"  # a TEXT escape, an RFC 6868 parameter escape
 
 
 def plan_calendar(
-    patient: Patient, schedule: Schedule, settings: Settings, strings: Mapping[str, Any]
+    patient: Patient, schedule: Schedule, settings: Settings, strings: Strings
 ) -> bytes:
     """The calendar file of `schedule`, in the interface language of `strings`."""
     words = strings["calendar"]
@@ -109,7 +108,7 @@ def _folded(line: str) -> str:
     return "\r\n ".join(parts) + "\r\n"
 
 
-def _title(item: Planned, strings: Mapping[str, Any]) -> str:
+def _title(item: Planned, strings: Strings) -> str:
     words = strings["calendar"]
     if item.kind == "review":
         return str(words["review"]).format(stage=item.stage.number)
@@ -119,7 +118,7 @@ def _title(item: Planned, strings: Mapping[str, Any]) -> str:
     return str(words["session"]).format(stage=item.stage.number, session=session)
 
 
-def _description(item: Planned, settings: Settings, strings: Mapping[str, Any]) -> str:
+def _description(item: Planned, settings: Settings, strings: Strings) -> str:
     words = strings["calendar"]
     lines = []
     if item.kind == "review":

@@ -13,14 +13,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import jinja2
 import segno
 
 from generator.content.library import Library, load_library
 from generator.content.protocols import Stage
-from generator.content.strings import load_strings, strings_file
+from generator.content.strings import Strings, load_strings, strings_file
 from generator.core.batch import BatchReport, Reporter
 from generator.core.errors import Problem, RecordError
 from generator.core.project import Project
@@ -71,7 +71,7 @@ class Draft:
     patient: Patient
     source: str
     schedule: Schedule
-    strings: Any  # the interface text in the patient's language
+    strings: Strings  # the interface text in the patient's language
 
 
 @dataclass
@@ -173,7 +173,7 @@ def plan_html(
     )
 
 
-def _strings_for(patient: Patient, source: str, library: Library) -> Any:
+def _strings_for(patient: Patient, source: str, library: Library) -> Strings:
     language = patient.language or library.settings.site.language
     if language == library.settings.site.language:
         return library.strings

@@ -17,7 +17,6 @@ import hashlib
 import io
 import json
 import re
-import stat
 import types
 import typing
 from collections.abc import Iterable, Iterator, Mapping
@@ -28,6 +27,7 @@ from typing import Any
 from generator.content.injury_sites import InjurySite
 from generator.content.protocols import Protocol
 from generator.core.errors import Problem
+from generator.core.files import Unreadable, read_text
 from generator.core.schema import Invalid, load
 from generator.core.yamlio import YamlProblem, parse_yaml
 from generator.patients.model import Catalogue, Patient, checked_against, protocol_problems
@@ -101,7 +101,7 @@ def _raw_records(paths: Iterable[Path]) -> Iterator[tuple[str, Any, bool]]:
         name = str(path)
         try:
             text = _read_text(path)
-        except _Unreadable as error:
+        except Unreadable as error:
             yield name, error.problem, False
             continue
         if path.suffix.lower() == ".csv":
@@ -110,37 +110,17 @@ def _raw_records(paths: Iterable[Path]) -> Iterator[tuple[str, Any, bool]]:
             yield name, _yaml_record(text), False
 
 
-class _Unreadable(Exception):
-    def __init__(self, problem: Problem) -> None:
-        self.problem = problem
-
-
 def _read_text(path: Path) -> str:
-    """The text of a patient file; only regular files are read (a pipe or a device never ends)."""
-    try:
-        info = path.stat()
-        if path.suffix.lower() not in PATIENT_SUFFIXES:
-            raise _Unreadable(Problem("", "is not a patient file (.yaml, .yml or .csv)"))
-        if not stat.S_ISREG(info.st_mode):
-            raise _Unreadable(Problem("", "is not a regular file"))
-        if info.st_size > MAX_FILE_BYTES:
-            raise _Unreadable(Problem("", "is larger than 50 MB"))
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise _Unreadable(Problem("", "no such file or folder")) from None
-    except OSError as error:
-        raise _Unreadable(Problem("", f"cannot be read: {error.strerror}")) from None
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = raw[: error.start].count(b"\n") + 1
-        message = "is not UTF-8 text: save or export it as UTF-8 (a spreadsheet's CSV UTF-8)"
-        raise _Unreadable(Problem(f"line {line}", message)) from None
+    """The text of a patient file (through the one file reader, inside its own folder). A NUL
+    character fails only the record that holds it."""
+    if path.suffix.lower() not in PATIENT_SUFFIXES:
+        raise Unreadable(Problem("", "is not a patient file (.yaml, .yml or .csv)"))
+    return read_text(path, folder=path.parent, limit=MAX_FILE_BYTES, label="its folder", nul=True)
 
 
 def _yaml_record(text: str) -> Any:
     try:
-        data = parse_yaml(text)
+        data = parse_yaml(text, private=True)
     except YamlProblem as error:
         return error.problem
     if not isinstance(data, dict):

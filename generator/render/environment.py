@@ -16,6 +16,7 @@ import markupsafe
 
 from generator import __version__
 from generator.content.library import Library
+from generator.content.strings import Strings
 from generator.core.errors import ContentError, Problem
 from generator.render.wording import minutes_text, session_text
 
@@ -45,8 +46,8 @@ def make_environment(library: Library, *, keep_compiled: bool = True) -> jinja2.
         settings=settings, t=library.strings, protocols=library.protocols, version=__version__
     )
     env.filters.update(
-        session=_in_language(lambda stage, t: session_text(stage, t["protocol"])),
-        minutes=_in_language(lambda value, t: minutes_text(value, t["protocol"])),
+        session=_in_language(lambda stage, t: session_text(stage, t.protocol)),
+        minutes=_in_language(lambda value, t: minutes_text(value, t.protocol)),
         date=_in_language(format_date),
         day=_in_language(format_day),
         with_embeds=with_embeds,
@@ -57,7 +58,7 @@ def make_environment(library: Library, *, keep_compiled: bool = True) -> jinja2.
     return env
 
 
-def _in_language(function: Callable[[Any, Mapping[str, Any]], str]) -> Callable[..., str]:
+def _in_language(function: Callable[[Any, Strings], str]) -> Callable[..., str]:
     # Wording filters use the `t` of the template's context: a plan in a patient's language
     # passes its own `t`, everything else uses the site's.
     @jinja2.pass_context
@@ -109,18 +110,18 @@ def render(env: jinja2.Environment, name: str, **context: Any) -> str:
         raise ContentError([Problem(_location(error, env, name), str(error))]) from None
 
 
-def format_date(value: dt.date, strings: Mapping[str, Any]) -> str:
+def format_date(value: dt.date, strings: Strings) -> str:
     """A date in the site's language, e.g. "24 November 2026"."""
-    month = strings["months"][value.month - 1]
-    return str(strings["date_format"]).format(day=value.day, month=month, year=value.year)
+    month = strings.months[value.month - 1]
+    return strings.date_format.format(day=value.day, month=month, year=value.year)
 
 
-def format_day(value: dt.date, strings: Mapping[str, Any]) -> str:
+def format_day(value: dt.date, strings: Strings) -> str:
     """A day in a calendar, e.g. "Tue 24 Nov"."""
-    return str(strings["short_date_format"]).format(
-        weekday=strings["weekdays_short"][value.weekday()],
+    return strings.short_date_format.format(
+        weekday=strings.weekdays_short[value.weekday()],
         day=value.day,
-        month=strings["months_short"][value.month - 1],
+        month=strings.months_short[value.month - 1],
     )
 
 

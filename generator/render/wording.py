@@ -6,31 +6,29 @@ the same everywhere: "4 × (run 30 sec, walk 4½ min)".
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from generator.content.protocols import Stage
+from generator.content.strings import ProtocolText
 
 _FRACTIONS = {0.25: "¼", 0.5: "½", 0.75: "¾"}
 
 
-def minutes_text(minutes: float, words: Mapping[str, Any]) -> str:
+def minutes_text(minutes: float, words: ProtocolText) -> str:
     """A duration: "30 sec" under a minute, else "4 min", "4½ min"."""
     if minutes < 1:
-        return str(words["seconds"]).format(n=round(minutes * 60))
+        return words.seconds.format(n=round(minutes * 60))
     whole, part = divmod(minutes, 1)
     amount = f"{int(whole)}{_FRACTIONS[part]}" if part in _FRACTIONS else f"{minutes:g}"
-    return str(words["minutes"]).format(n=amount)
+    return words.minutes.format(n=amount)
 
 
-def session_text(stage: Stage, words: Mapping[str, Any]) -> str:
+def session_text(stage: Stage, words: ProtocolText) -> str:
     """What a session of `stage` consists of, e.g. "4 × (run 1 min, walk 4 min)"."""
     if stage.recovery:
-        return str(words["recovery"])
-    activities = words["activities"]
+        return words.recovery
+    activities = words.activities
     parts = ", ".join(
         f"{activities[s.activity]} {minutes_text(s.minutes, words)}" for s in stage.segments
     )
     if stage.repeats > 1:
-        return str(words["repeat"]).format(n=stage.repeats, parts=parts)
+        return words.repeat.format(n=stage.repeats, parts=parts)
     return parts[:1].upper() + parts[1:]
