@@ -18,13 +18,14 @@ import difflib
 import re
 import types
 import typing
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Literal, TypeVar
 
 from generator.core.errors import Problem
 
 T = TypeVar("T")
 Check = Callable[[Any], "str | None"]
+Against = Callable[[Any, Any], "str | None"]
 
 _BAD: Any = object()  # a value that failed conversion; its problem is already recorded
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -41,31 +42,45 @@ class Invalid(Exception):
         super().__init__("\n".join(map(str, self.problems)))
 
 
-def spec(default: Any = dataclasses.MISSING, *, doc: str = "", check: Check | None = None) -> Any:
-    """Declare a schema field: its default (none means required), a one-line doc and a check."""
-    metadata = {"doc": doc, "check": check}
+def spec(
+    default: Any = dataclasses.MISSING,
+    *,
+    doc: str = "",
+    check: Check | None = None,
+    against: Against | None = None,
+) -> Any:
+    """Declare a schema field: its default (none means required), a one-line doc and a check.
+
+    `against(value, context)` checks the value against what the caller of `load` passes as
+    `context` (a patient's injury site against the library's catalogue, say); it is skipped
+    when no context is given.
+    """
+    metadata = {"doc": doc, "check": check, "against": against}
     if isinstance(default, list | dict | set):
         raise TypeError("use a tuple or None as a default, not a mutable value")
     return dataclasses.field(default=default, metadata=metadata)
 
 
-def load(cls: type[T], data: object, *, text_values: bool = False, private: bool = False) -> T:
+def load(
+    cls: type[T],
+    data: object,
+    *,
+    text_values: bool = False,
+    private: bool = False,
+    context: object = None,
+) -> T:
     """Build `cls` from `data`, or raise `Invalid` with every problem found.
 
     With `text_values`, scalar values may arrive as strings (a CSV row) and are parsed:
     numbers, booleans, dates and lists separated by ';' or spaces. With `private`, messages
     never repeat a value (patient data must not reach logs), only what kind of value it was.
+    `context` is given to the fields' `against` checks.
     """
     problems: list[Problem] = []
-    value = _Converter(problems, text_values, private).convert(cls, data, "")
+    value = _Converter(problems, text_values, private, context).convert(cls, data, "")
     if problems:
         raise Invalid(sorted(set(problems), key=problems.index))
     return typing.cast(T, value)
-
-
-def field_docs(cls: type[Any]) -> dict[str, str]:
-    """The one-line doc of each field of a schema class, by field name."""
-    return {f.name: f.metadata.get("doc", "") for f in dataclasses.fields(cls)}
 
 
 def _join(where: str, key: str) -> str:
@@ -87,10 +102,13 @@ def _hints(cls: type[Any]) -> dict[str, Any]:
 
 
 class _Converter:
-    def __init__(self, problems: list[Problem], text_values: bool, private: bool) -> None:
+    def __init__(
+        self, problems: list[Problem], text_values: bool, private: bool, context: object
+    ) -> None:
         self.problems = problems
         self.text = text_values
         self.private = private
+        self.context = context
 
     def fail(self, where: str, message: str) -> Any:
         if self.private:
@@ -152,8 +170,7 @@ class _Converter:
             if converted == "" and not _has_default(f):
                 self.fail(here, "is required but empty")
                 continue
-            check = f.metadata.get("check")
-            message = check(converted) if check and converted is not None else None
+            message = self.field_problem(f, converted)
             if message:
                 self.fail(here, message)
                 continue
@@ -164,6 +181,16 @@ class _Converter:
         for problem in getattr(instance, "check", lambda: ())():
             self.problems.append(Problem(_join(where, problem.where), problem.message))
         return instance
+
+    def field_problem(self, f: dataclasses.Field[Any], value: object) -> str | None:
+        """What the field's own checks say of a converted value, if anything."""
+        if value is None:
+            return None
+        check, against = f.metadata.get("check"), f.metadata.get("against")
+        message: str | None = check(value) if check else None
+        if message is None and against is not None and self.context is not None:
+            message = against(value, self.context)
+        return message
 
     def unknown(self, where: str, key: object, fields: Mapping[str, object]) -> None:
         """Report a key that is not a field; when private, only a key shaped like a field name
@@ -272,10 +299,3 @@ def _unknown_key(key: str, fields: Mapping[str, object]) -> str:
     if close:
         return f"unknown key (did you mean '{close[0]}'?)"
     return "unknown key (expected one of: " + ", ".join(fields) + ")"
-
-
-def problems_of(checks: Iterable[tuple[str, str | None]]) -> Iterator[Problem]:
-    """Turn (key, message-or-None) pairs into problems, skipping the ones that passed."""
-    for where, message in checks:
-        if message:
-            yield Problem(where, message)

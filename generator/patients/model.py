@@ -11,8 +11,6 @@ import datetime as dt
 import difflib
 import re
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Literal
 
@@ -57,45 +55,30 @@ def patient_id_problem(value: str) -> str | None:
 
 @dataclass(frozen=True)
 class Catalogue:
-    """What patient fields are checked against: the library's sites and protocols, the plan date."""
+    """What patient fields are checked against (the `context` of `load(Patient, ...)`): the
+    library's sites and protocols, and the date the plan is made on."""
 
     sites: Mapping[str, InjurySite]
     protocols: Mapping[str, Protocol]
     as_of: dt.date
 
 
-_CATALOGUE: ContextVar[Catalogue | None] = ContextVar("catalogue", default=None)
-
-
-@contextmanager
-def checked_against(catalogue: Catalogue) -> Iterator[None]:
-    """Within this block, loading a `Patient` also checks its fields against `catalogue`."""
-    token = _CATALOGUE.set(catalogue)
-    try:
-        yield
-    finally:
-        _CATALOGUE.reset(token)
-
-
-def _known_site(value: str) -> str | None:
-    catalogue = _CATALOGUE.get()
-    if catalogue is None or value in catalogue.sites:
+def _known_site(site: str, catalogue: Catalogue) -> str | None:
+    if site in catalogue.sites:
         return None
-    close = difflib.get_close_matches(value, list(catalogue.sites), n=1, cutoff=0.6)
+    close = difflib.get_close_matches(site, list(catalogue.sites), n=1, cutoff=0.6)
     hint = f" (did you mean '{close[0]}'?)" if close else " (see content/injury-sites.yaml)"
     return "is not a known injury site" + hint
 
 
-def _known_protocol(value: str) -> str | None:
-    catalogue = _CATALOGUE.get()
-    if catalogue is None or value == "auto" or value in catalogue.protocols:
+def _known_protocol(name: str, catalogue: Catalogue) -> str | None:
+    if name == "auto" or name in catalogue.protocols:
         return None
     return f"is not 'auto' or a protocol in content/protocols/ ({', '.join(catalogue.protocols)})"
 
 
-def _logged_by_plan_date(value: dt.date) -> str | None:
-    catalogue = _CATALOGUE.get()
-    if catalogue is None or value <= catalogue.as_of:
+def _logged_by_plan_date(day: dt.date, catalogue: Catalogue) -> str | None:
+    if day <= catalogue.as_of:
         return None
     return "is after the plan date (--as-of): a session cannot be logged before it happens"
 
@@ -113,7 +96,7 @@ class Injury:
     """Where the bone stress injury is."""
 
     site: str = spec(
-        doc="A key of content/injury-sites.yaml, e.g. posteromedial-tibia.", check=_known_site
+        doc="A key of content/injury-sites.yaml, e.g. posteromedial-tibia.", against=_known_site
     )
     side: Literal["left", "right", "both"] | None = spec(None, doc="left, right or both.")
     diagnosed: dt.date | None = spec(None, doc="When it was diagnosed.")
@@ -134,7 +117,7 @@ class PlanOptions:
     start: dt.date = spec(doc="The first day the patient may run.")
     run_days: tuple[Weekday, ...] = spec(doc="Weekdays to run on, e.g. [mon, wed, fri].")
     protocol: str = spec(
-        "auto", doc="auto (by the site's risk tier) or a protocol's name.", check=_known_protocol
+        "auto", doc="auto (by the site's risk tier) or a protocol's name.", against=_known_protocol
     )
 
 
@@ -153,7 +136,7 @@ class Clinician:
 class CheckIn:
     """A session the patient has done, with how it felt."""
 
-    date: dt.date = spec(doc="The day of the session.", check=_logged_by_plan_date)
+    date: dt.date = spec(doc="The day of the session.", against=_logged_by_plan_date)
     stage: int = spec(doc="The stage done that day.", check=_stage)
     pain_during: int = spec(doc="Pain at the injury site during the session, 0-10.", check=_pain)
     pain_next_morning: int = spec(
@@ -229,12 +212,11 @@ def _dated_in_order(key: str, dates: list[dt.date], earliest: dt.date) -> Iterat
             yield Problem(f"{key}[{index}]", "is out of order: list them oldest first, one per day")
 
 
-def protocol_problems(
-    patient: Patient, protocols: Mapping[str, Protocol], sites: Mapping[str, InjurySite]
-) -> list[Problem]:
-    """What is wrong with a valid `patient` given their protocol's rules and stages."""
+def protocol_problems(patient: Patient, catalogue: Catalogue) -> list[Problem]:
+    """What is wrong with a valid `patient` (loaded against `catalogue`) given their
+    protocol's rules and stages."""
     problems: list[Problem] = []
-    protocol = resolve_protocol(patient, protocols, sites)
+    protocol = resolve_protocol(patient, catalogue.protocols, catalogue.sites)
     if protocol is not None:
         problems += _run_day_problems(patient.plan.run_days, protocol)
         last = len(protocol.stages)

@@ -30,7 +30,7 @@ from generator.core.errors import Problem
 from generator.core.files import Unreadable, read_text
 from generator.core.schema import Invalid, load
 from generator.core.yamlio import YamlProblem, parse_yaml
-from generator.patients.model import Catalogue, Patient, checked_against, protocol_problems
+from generator.patients.model import Catalogue, Patient, protocol_problems
 
 PATIENT_SUFFIXES = (".yaml", ".yml", ".csv")
 MAX_FILE_BYTES = 50_000_000
@@ -235,12 +235,12 @@ def _validate(
 ) -> tuple[Patient | None, list[Problem]]:
     if isinstance(raw, Problem):
         return None, [raw]
+    catalogue = Catalogue(sites, protocols, as_of)
     try:
-        with checked_against(Catalogue(sites, protocols, as_of)):
-            patient = load(Patient, raw, text_values=from_csv, private=True)
+        patient = load(Patient, raw, text_values=from_csv, private=True, context=catalogue)
     except Invalid as invalid:
         return None, list(invalid.problems)
-    return patient, protocol_problems(patient, protocols, sites)
+    return patient, protocol_problems(patient, catalogue)
 
 
 def _digest(raw: Any) -> str:

@@ -30,7 +30,7 @@ from generator.core.errors import ContentError, Problem, R2RError
 from generator.core.project import Project
 from generator.core.schema import Invalid, load
 from generator.core.yamlio import YamlProblem, parse_yaml
-from generator.patients.model import Catalogue, Patient, checked_against, protocol_problems
+from generator.patients.model import Catalogue, Patient, protocol_problems
 from generator.patients.readers import read_patients
 from generator.patients.schedule import ScheduleProblem, make_schedule
 
@@ -266,13 +266,13 @@ def test_every_schema_loads_or_explains(cls, data, text_values):
 def test_patient_messages_never_repeat_a_value(data, text_values):
     catalogue = Catalogue(SITES, PROTOCOLS, AS_OF)
     try:
-        with checked_against(catalogue):
-            patient = load(Patient, data, text_values=text_values, private=True)
+        patient = load(Patient, data, text_values=text_values, private=True, context=catalogue)
     except Invalid as invalid:
         assert_ours(invalid)
         assert MARK not in messages(invalid.problems)
         return
-    assert MARK not in messages(protocol_problems(patient, PROTOCOLS, SITES))
+    problems = protocol_problems(patient, catalogue)
+    assert MARK not in messages(problems)
 
 
 # --- YAML as people write it --------------------------------------------------------------------
@@ -767,11 +767,10 @@ def patient_data(draw) -> dict[str, Any]:
 def test_every_valid_patient_gets_a_schedule_or_an_explanation(data, as_of):
     catalogue = Catalogue(SITES, PROTOCOLS, as_of)
     try:
-        with checked_against(catalogue):
-            patient = load(Patient, data)
+        patient = load(Patient, data, context=catalogue)
     except Invalid:
         assume(False)
-    problems = protocol_problems(patient, PROTOCOLS, SITES)
+    problems = protocol_problems(patient, catalogue)
     assume(not problems)
     name = patient.plan.protocol
     protocol = (
