@@ -8,7 +8,7 @@ import stat
 
 import pytest
 
-from generator.core.atomic import StagedWrites, write_atomic, write_if_changed
+from generator.core.atomic import StagedWrites, write_atomic
 from generator.core.errors import OutputError
 from generator.outputs.state import OutputTree, sha256
 
@@ -27,14 +27,6 @@ def test_private_files_and_folders_are_owner_only(tmp_path):
     write_atomic(target, b"%PDF", private=True)
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
     assert stat.S_IMODE(target.parent.stat().st_mode) == 0o700
-
-
-def test_write_if_changed_leaves_identical_files_alone(tmp_path):
-    target = tmp_path / "x.html"
-    assert write_if_changed(target, b"<p>x</p>")
-    before = target.stat().st_mtime_ns
-    assert not write_if_changed(target, b"<p>x</p>")
-    assert target.stat().st_mtime_ns == before
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root may write into read-only folders")

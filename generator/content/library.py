@@ -12,7 +12,7 @@ from xml.etree import ElementTree
 from generator.content.injury_sites import InjurySite, load_injury_sites
 from generator.content.page_body import CALLOUTS
 from generator.content.pages import Page, PageStore, load_pages
-from generator.content.protocols import Protocol, load_protocols, protocol_for_tier
+from generator.content.protocols import Protocol, load_protocols
 from generator.content.settings import Settings, load_settings
 from generator.content.strings import Strings, load_strings
 from generator.core.errors import ContentError, Problem
@@ -33,11 +33,6 @@ class Library:
     def page(self, slug: str) -> Page | None:
         """The page called `slug`, if there is one."""
         return next((p for p in self.pages if p.slug == slug), None)
-
-    def protocol_for_site(self, site: str) -> Protocol | None:
-        """The protocol an injury at `site` uses when the plan says `protocol: auto`."""
-        injury = self.injury_sites.get(site)
-        return protocol_for_tier(self.protocols, injury.tier) if injury else None
 
     @property
     def handout_pages(self) -> tuple[Page, ...]:

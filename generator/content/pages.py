@@ -24,7 +24,6 @@ if TYPE_CHECKING:
     from generator.content.markdown_pipeline import MarkdownPipeline
 
 MAX_PAGE_BYTES = 1_000_000
-CONTENT_FOLDER = "the content folder"  # as messages name it
 MAX_SECONDS_PER_PAGE = 30  # a real page converts in milliseconds
 PARALLEL_PAGES = 200  # below this, starting worker processes costs more than it saves
 CHUNKS_PER_WORKER = 8  # pages go to the workers in this many parts each: few, but enough to share

@@ -187,11 +187,6 @@ class Stage:
         """Minutes of `activity` in the whole session."""
         return sum(s.minutes for s in self.segments if s.activity == activity) * self.repeats
 
-    @property
-    def mostly_running(self) -> bool:
-        """Whether the session holds more running (and jogging) than walking."""
-        return self.minutes_of("run") + self.minutes_of("jog") > self.minutes_of("walk")
-
 
 @dataclass(frozen=True)
 class Protocol:

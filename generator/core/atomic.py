@@ -55,17 +55,6 @@ def write_atomic(path: Path, data: bytes, *, private: bool = False) -> None:
                 os.unlink(temp)
 
 
-def write_if_changed(path: Path, data: bytes, *, private: bool = False) -> bool:
-    """Write `data` unless `path` already holds exactly these bytes; say whether it wrote."""
-    try:
-        if path.stat().st_size == len(data) and path.read_bytes() == data:
-            return False
-    except OSError:
-        pass
-    write_atomic(path, data, private=private)
-    return True
-
-
 def _sync_dir(path: Path) -> None:
     # The rename is durable only once the folder entry itself reaches the disk.
     fd = os.open(path, os.O_RDONLY)

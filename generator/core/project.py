@@ -63,14 +63,3 @@ class Project:
     def state_dir(self) -> Path:
         """What each output was made from, so unchanged outputs are not remade."""
         return self.out / ".r2r"
-
-    def relative(self, path: Path) -> str:
-        """`path` as the user would name it: relative to the project when inside it."""
-        try:
-            return (self.root / path).resolve().relative_to(self.root).as_posix()
-        except ValueError:
-            return str(path)
-
-    def contains(self, path: Path) -> bool:
-        """Whether `path`, with links resolved, lies inside the project folder."""
-        return path.resolve().is_relative_to(self.root)

@@ -140,11 +140,6 @@ class OutputTree:
             write_atomic(self._state_file, state, private=True)
         return removed
 
-    def abort(self) -> None:
-        """Drop what was staged: every output stays as it was."""
-        self._staged.abort()
-        self._pending = {}
-
     def _record(self, name: str, inputs: str, digest: str) -> None:
         stat = (self.root / name).stat()
         self._new[name] = {
