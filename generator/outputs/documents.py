@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
+from functools import cache
 from typing import TYPE_CHECKING
 
 from generator.content.library import Library
@@ -104,17 +105,14 @@ def render_documents(
     return report
 
 
-_warned = False
-
-
+@cache
 def warn_if_slow_subsetting() -> None:
-    """Warn once if HarfBuzz's subsetter is missing: WeasyPrint then falls back to a slower one."""
-    global _warned
+    """Warn (once a process) if HarfBuzz's subsetter is missing: WeasyPrint then falls back to
+    a slower one."""
     import ctypes.util
 
-    if not _warned and ctypes.util.find_library("harfbuzz-subset") is None:
+    if ctypes.util.find_library("harfbuzz-subset") is None:
         log.warning(
             "libharfbuzz-subset0 is not installed: PDFs are made about twice as slowly "
             "(install it with: apt-get install libharfbuzz-subset0)"
         )
-    _warned = True
