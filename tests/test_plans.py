@@ -125,7 +125,7 @@ def test_high_risk_plans_show_the_readiness_gates_and_the_clinic_reviews(demo):
     root, _, _ = demo
     text = pdf_text(root / "output" / "plans" / "P1002" / "plan.pdf")
     assert "Your injury is at a high-risk site: scans must show that the bone has healed" in text
-    assert "Stage 6: Before more running than walking." in text
+    assert "Stage 6: Your first stage with more running than walking." in text
     assert "Clinic review before stage 6. Call +1 555 0100 to book it." in text
 
 

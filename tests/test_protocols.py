@@ -188,7 +188,7 @@ def test_stage_tables_come_from_the_data_on_the_site_and_in_the_handout(scratch)
         "4 × (run 30 sec, walk 4½ min)",
         "20 min",
         "3",
-        "Clinic review first: Scans show the bone has healed, and your clinician signs you off.",
+        "Clinic review first: A scan shows that the bone has healed.",
     ]
     text = pdf_text(scratch.site / "handouts" / "program.pdf")
     assert "4 × (run 30 sec, walk 4½ min)" in text and "Clinic review first:" in text
