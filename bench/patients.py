@@ -90,6 +90,8 @@ def make_project(root: Path, patients: int, *, seed: int = 11) -> Path:
                 "injury_side",
                 "clearance_by",
                 "clearance_on",
+                "clearance_imaging_method",
+                "clearance_imaging_on",
                 "plan_start",
                 "plan_run_days",
                 "clinician_name",
@@ -109,6 +111,8 @@ def make_project(root: Path, patients: int, *, seed: int = 11) -> Path:
                     rng.choice(["left", "right"]),
                     "Dr Alex Rivera",
                     (start - dt.timedelta(days=3)).isoformat(),
+                    "mri",  # every site gets it: a high-risk site needs it
+                    (start - dt.timedelta(days=5)).isoformat(),
                     start.isoformat(),
                     rng.choice(RUN_DAYS),
                     "Sam Lee",
@@ -138,8 +142,8 @@ def export_html(root: Path, target: Path) -> None:
     topics = topic_links(library)
     target.mkdir(parents=True, exist_ok=True)
     for record in records:
-        draft = draft_plan(record, library, AS_OF)
-        html = plan_html(draft, library, env, topics)
+        draft = draft_plan(record, library)
+        html = plan_html(draft, library, env, topics, AS_OF)
         (target / f"{draft.patient.id}.html").write_text(html, encoding="utf-8")
     for index, sheet in enumerate(pdf_config(library, env).stylesheets):
         (target / f"style-{index}.css").write_text(sheet.text, encoding="utf-8")

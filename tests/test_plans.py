@@ -65,10 +65,7 @@ def schedules(root: Path):
         sites=library.injury_sites,
         as_of=dt.date.fromisoformat(AS_OF),
     )
-    return {
-        r.patient.id: (r.patient, schedule_for(r, library, dt.date.fromisoformat(AS_OF)))
-        for r in records
-    }
+    return {r.patient.id: (r.patient, schedule_for(r, library)) for r in records}
 
 
 def test_every_example_patient_gets_a_pdf_and_a_calendar(demo):
@@ -90,7 +87,7 @@ def test_every_example_patient_gets_a_pdf_and_a_calendar(demo):
     assert stat.S_IMODE(plans.stat().st_mode) == 0o700
     for folder in plans.iterdir():
         assert stat.S_IMODE(folder.stat().st_mode) == 0o700
-        assert sorted(p.name for p in folder.iterdir()) == ["plan.ics", "plan.pdf"]
+        assert sorted(p.name for p in folder.iterdir()) == ["plan.ics", "plan.pdf", "version.json"]
         assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in folder.iterdir())
 
 
@@ -100,7 +97,9 @@ def test_the_pdf_names_the_patient_the_dates_and_the_sessions(demo):
     text = pdf_text(root / "output" / "plans" / "P1001" / "plan.pdf")
     assert "Your return-to-running plan" in text and "For Maya" in text
     assert "Your injury: the inner edge of the shin bone, left side (posteromedial tibia)" in text
-    assert "You start on 24 November 2026." in text and "made on 23 November 2026" in text
+    first = schedule.planned[0].date
+    assert f"Your first session is on {first.day} {first:%B %Y}." in text
+    assert "made on 23 November 2026" in text
     assert "Your clinician: Sam Lee" in text
     for item in schedule.sessions:
         assert f"{item.date:%a} {item.date.day} {item.date:%b}" in text
@@ -109,6 +108,7 @@ def test_the_pdf_names_the_patient_the_dates_and_the_sessions(demo):
     assert "Keep your bones strong" in text and "Strength training for bone" in text
     assert "Keep up your calf raises" in text  # the clinician's notes
     assert "This is education. It supports, but does not replace" in text
+    assert "Return-to-running plans are templates, not tested recipes" in text
 
 
 def test_a_paused_plan_says_so_and_plans_nothing(demo):
@@ -118,15 +118,56 @@ def test_a_paused_plan_says_so_and_plans_nothing(demo):
     assert "You logged a red day on 18 November 2026. Stop running, and call the clinic" in text
     assert "On 4 November 2026 you had an amber day, so you went back to stage 2." in text
     calendar = icalendar.Calendar.from_ical((root / "output/plans/P1003/plan.ics").read_bytes())
-    assert list(calendar.walk("VEVENT")) == []
+    ahead = [e for e in calendar.walk("VEVENT") if e.decoded("DTSTART") > dt.date(2026, 11, 18)]
+    assert [str(e["SUMMARY"]) for e in ahead] == ["Call the clinic before you run again"]
 
 
 def test_high_risk_plans_show_the_readiness_gates_and_the_clinic_reviews(demo):
     root, _, _ = demo
     text = pdf_text(root / "output" / "plans" / "P1002" / "plan.pdf")
-    assert "Your injury is at a high-risk site: scans must show that the bone has healed" in text
-    assert "Stage 6: Your first stage with more running than walking." in text
-    assert "Clinic review before stage 6. Call +1 555 0100 to book it." in text
+    assert "Before stage 6: Your first stage with more running than walking. Do not start" in text
+    assert (
+        "Clinic review before stage 6. Your first stage with more running than walking. Do not "
+        "start stage 6 until your clinician has signed you off. Call +1 555 0100 to book it."
+    ) in text
+    fresh = pdf_text(root / "output" / "plans" / "P2003" / "plan.pdf")  # sesamoid, not started
+    assert "Your injury is at a high-risk site: scans must show that the bone has healed" in fresh
+    assert "Healing confirmed by an MRI scan on 17 November 2026." in fresh
+    assert "Before your first run" not in text and "Before your first run" in fresh
+
+
+@pytest.mark.parametrize(
+    ("patient_id", "surface"),
+    [
+        ("P1002", "Where to run: A track or treadmill only."),
+        ("P1001", "Where to run: Level, even ground such as a track, a treadmill or firm grass."),
+    ],
+)
+def test_the_plan_says_how_to_run_for_both_tiers(demo, patient_id, surface):
+    root, _, _ = demo
+    text = pdf_text(root / "output" / "plans" / patient_id / "plan.pdf")
+    for line in (
+        surface,
+        "Run at an easy pace: you should be able to talk in full sentences.",
+        "Warm up first with 5 minutes of brisk walking.",
+        "Leave at least 1 rest day between runs. On rest days, do no-impact exercise",
+        "If you go more than 7 days without a session, your plan steps back one stage for every "
+        "5 days you missed.",
+        "After the last stage, talk to the clinic before you add speed, hills or longer runs. "
+        "Speed work starts with short strides.",
+        "If you cannot reach the clinic and the pain is severe, or you cannot put weight on your "
+        "leg, go to urgent care",
+        "Return-to-running plans are templates, not tested recipes",
+    ):
+        assert line in text, line
+
+
+def test_red_flags_fit_the_site_on_the_plan(demo):
+    root, _, _ = demo
+    foot = pdf_text(root / "output" / "plans" / "P1003" / "plan.pdf")
+    hip = pdf_text(root / "output" / "plans" / "P1004" / "plan.pdf")
+    assert "groin" not in foot.lower()
+    assert "deep groin or front-of-hip pain" in hip
 
 
 def test_the_calendar_matches_the_schedule(demo):
@@ -136,10 +177,12 @@ def test_the_calendar_matches_the_schedule(demo):
         calendar = icalendar.Calendar.from_ical(raw)
         assert calendar["METHOD"] == "PUBLISH" and calendar["VERSION"] == "2.0"
         events = list(calendar.walk("VEVENT"))
-        assert [e.decoded("DTSTART") for e in events] == [p.date for p in schedule.planned]
+        ahead = {str(e["UID"]).split("@")[0]: e for e in events if "(Done: " not in e["SUMMARY"]}
         uids = [str(e["UID"]) for e in events]
         assert len(set(uids)) == len(uids)
-        for event, item in zip(events, schedule.planned, strict=True):
+        for item in schedule.planned:
+            event = ahead[f"{patient_id}-{item.slot}"]
+            assert event.decoded("DTSTART") == item.date
             if item.kind == "session":
                 assert str(event["SUMMARY"]).startswith(f"Run/walk, stage {item.stage.number}: ")
                 assert list(event.walk("VALARM"))
@@ -148,19 +191,29 @@ def test_the_calendar_matches_the_schedule(demo):
         assert patient.name.encode() not in raw and (patient.email or "@@").encode() not in raw
 
 
-def test_uids_are_stable_when_the_plan_is_made_again_later(demo):
+def test_a_plan_made_on_another_day_from_the_same_file_is_the_same_version(demo):
     root, _, _ = demo
-    library = load_library(Project.at(root))
-    [record] = read_patients(
-        [EXAMPLES / "P1001.yaml"],
-        protocols=library.protocols,
-        sites=library.injury_sites,
-        as_of=dt.date(2026, 11, 30),
+    from click.testing import CliRunner
+
+    from generator.cli import main
+
+    folder = root / "output" / "plans" / "P1002"
+    before = [(folder / name).read_bytes() for name in ("plan.ics", "version.json")]
+    pdf = (folder / "plan.pdf").read_bytes()
+    later = CliRunner().invoke(
+        main,
+        ["--project", str(root), "plans", str(EXAMPLES / "P1002.yaml"), "--as-of", "2026-12-09"],
     )
-    later = schedule_for(record, library, dt.date(2026, 11, 30))
-    _, first = schedules(root)["P1001"]
-    earlier_keys = {p.key: p for p in first.planned}
-    assert all(p.key in earlier_keys for p in later.planned)
+    assert later.exit_code == 0, later.output
+    assert [(folder / name).read_bytes() for name in ("plan.ics", "version.json")] == before
+    text = pdf_text(folder / "plan.pdf")
+    assert (folder / "plan.pdf").read_bytes() != pdf  # made on another day, past days marked
+    assert "made on 9 December 2026" in text and "Not logged yet" in text
+    again = CliRunner().invoke(
+        main,
+        ["--project", str(root), "plans", str(EXAMPLES / "P1002.yaml"), "--as-of", AS_OF],
+    )
+    assert again.exit_code == 0 and "Not logged yet" not in pdf_text(folder / "plan.pdf")
 
 
 # Privacy (the site, the search index, the logs, permissions, PDF metadata):

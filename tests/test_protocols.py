@@ -99,7 +99,7 @@ def test_two_protocols_claiming_a_tier_is_an_error(scratch):
     with pytest.raises(ContentError) as caught:
         load_library(scratch.project)
     assert [str(p) for p in caught.value.problems] == [
-        "content/protocols/: exactly one protocol must say 'tier: high' (for the high-risk sites); found: also-high, high-risk"
+        "content/protocols/: several protocols are made for high-risk sites (also-high, high-risk): mark exactly one of them 'default: true' (protocol: auto picks it)"
     ]
 
 

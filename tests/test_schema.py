@@ -63,7 +63,7 @@ def test_reports_every_problem_at_once_with_its_key():
         {
             "nme": "x",
             "count": "three",
-            "on": "yes",
+            "on": "maybe",
             "tags": "a",
             "inner": {"when": "2026-13-01", "size": "A5"},
             "email": "not-an-email",
@@ -73,7 +73,7 @@ def test_reports_every_problem_at_once_with_its_key():
         "nme: unknown key (did you mean 'name'?)",
         "name: is required but missing",
         "count: must be a whole number, not 'three'",
-        "on: must be true or false, not 'yes'",
+        "on: must be true or false, not 'maybe'",
         "tags: must be a list, not 'a'",
         "inner.when: must be a date written YYYY-MM-DD, like 2026-01-31 (got '2026-13-01')",
         "inner.size: must be one of: A4, Letter (got 'A5')",

@@ -207,3 +207,29 @@ def test_every_handout_fits_on_two_pages_and_the_booklet_holds_them_all(tmp_path
         for text in (p.extract_text() for p in pypdf.PdfReader(handouts / "booklet.pdf").pages)
     ]
     assert [line for line in starts if line in titles] == [page.title for page in pages]
+
+
+def test_the_plan_words_the_traffic_light_as_the_page_does(shipped):
+    from generator.content.injury_sites import InjurySite
+    from generator.render.environment import or_list
+    from generator.render.wording import red_flag_signs
+
+    plan, rules = shipped.strings.plan, shipped.protocols["low-risk"].rules.traffic_light
+    hip = InjurySite(name="the hip", medical_name="femoral neck", tier="high", region="hip")
+    red_pain = plan.traffic.red.pain.format(n=rules.red_pain_from)
+    ours = [
+        ["Light", "What you notice", "What to do"],
+        ["Green", plan.traffic.green.notice, plan.traffic.green.do],
+        [
+            "Amber",
+            plan.traffic.amber.notice.format(n=rules.amber_pain_up_to),
+            plan.traffic.amber.do,
+        ],
+        [
+            "Red",
+            or_list([red_pain, *red_flag_signs(hip, plan)], shipped.strings) + ".",
+            plan.traffic.red.do,
+        ],
+    ]
+    typographic = str.maketrans("’", "'")
+    assert [[cell.translate(typographic) for cell in row] for row in ours] == TRAFFIC_LIGHT

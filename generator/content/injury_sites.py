@@ -9,12 +9,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from generator.content.protocols import Tier
 from generator.core import validators
 from generator.core.errors import ContentError, Problem
 from generator.core.schema import spec
 from generator.core.yamlio import load_yaml_file
+
+Region = Literal["foot", "ankle", "lower-leg", "thigh", "hip", "pelvis"]
+# The red flags a plan lists, as the signs a runner notices. Deep groin or front-of-hip pain
+# belongs on a plan for the hip, thigh or pelvis, never on a foot's.
+SIGNS = ("lingering", "walking", "limp", "tenderness", "swelling", "groin")
+_GROIN_REGIONS = {"hip", "thigh", "pelvis"}
 
 
 def _days(value: int) -> str | None:
@@ -37,6 +44,17 @@ class InjurySite:
         None, doc="Typical days to return to sport, if published.", check=_days
     )
     source: str = spec("", doc="Where the tier and the return time come from.")
+    region: Region | None = spec(
+        None,
+        doc="foot, ankle, lower-leg, thigh, hip or pelvis: which red flags its plans list "
+        "(without it, all of them).",
+    )
+
+    @property
+    def signs(self) -> tuple[str, ...]:
+        """The red-flag signs a plan for this site lists (see `SIGNS`)."""
+        groin = self.region is None or self.region in _GROIN_REGIONS
+        return tuple(sign for sign in SIGNS if sign != "groin" or groin)
 
 
 Catalogue = dict[str, InjurySite]  # the file: the sites, by key

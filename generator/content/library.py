@@ -12,7 +12,7 @@ from xml.etree import ElementTree
 from generator.content.injury_sites import InjurySite, load_injury_sites
 from generator.content.page_body import CALLOUTS
 from generator.content.pages import Page, PageStore, load_pages
-from generator.content.protocols import Protocol, load_protocols
+from generator.content.protocols import Protocol, load_protocols, protocol_for_tier
 from generator.content.settings import Settings, load_settings
 from generator.content.strings import Strings, load_strings
 from generator.core.errors import ContentError, Problem
@@ -165,18 +165,23 @@ def _embed_problems(pages: Sequence[Page], protocols: Mapping[str, Protocol]) ->
 def _tier_problems(
     protocols: Mapping[str, Protocol], sites: Mapping[str, InjurySite]
 ) -> list[Problem]:
+    """Each tier the sites use needs the one protocol that `protocol: auto` picks for it."""
     problems = []
     for tier in sorted({site.tier for site in sites.values()}):
-        claiming = [p.name for p in protocols.values() if p.tier == tier]
-        if len(claiming) != 1:
-            found = ", ".join(claiming) or "none"
-            problems.append(
-                Problem(
-                    "content/protocols/",
-                    f"exactly one protocol must say "
-                    f"'tier: {tier}' (for the {tier}-risk sites); found: {found}",
-                )
+        if protocol_for_tier(protocols, tier) is not None:
+            continue
+        made_for = [p.name for p in protocols.values() if p.tier == tier]
+        if not made_for:
+            message = (
+                f"no protocol says 'tier: {tier}': the {tier}-risk sites need one "
+                "(protocol: auto picks it)"
             )
+        else:
+            message = (
+                f"several protocols are made for {tier}-risk sites ({', '.join(made_for)}): "
+                "mark exactly one of them 'default: true' (protocol: auto picks it)"
+            )
+        problems.append(Problem("content/protocols/", message))
     return problems
 
 

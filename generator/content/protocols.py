@@ -139,7 +139,16 @@ class ProtocolSpec:
     """A protocol file."""
 
     title: str = spec(doc="The protocol's name, as patients see it.")
-    tier: Tier | None = spec(None, doc="The risk tier whose sites use it when `protocol: auto`.")
+    tier: Tier | None = spec(
+        None,
+        doc="The risk tier it is made for: low or high (without one, it counts as made for "
+        "low-risk sites, and `protocol: auto` never picks it).",
+    )
+    default: bool = spec(
+        False,
+        doc="Whether `protocol: auto` picks it for its tier (needed only when several "
+        "protocols are made for one tier).",
+    )
     summary: str = spec("", doc="One or two sentences: who it is for.")
     surface: str = spec("", doc="Where to run, unless a stage says otherwise.")
     source: str = spec("", doc="Where the progression comes from.")
@@ -195,6 +204,7 @@ class Protocol:
     name: str
     title: str
     tier: Tier | None
+    default: bool
     summary: str
     surface: str
     source: str
@@ -239,6 +249,7 @@ def _build(name: str, spec_: ProtocolSpec) -> Protocol:
         name,
         spec_.title,
         spec_.tier,
+        spec_.default,
         spec_.summary,
         spec_.surface,
         spec_.source,
@@ -260,6 +271,19 @@ def _segment(spec_: SegmentSpec) -> Segment:
     return Segment(activity, float(getattr(spec_, activity)))
 
 
+TIERS: tuple[Tier, ...] = ("low", "high")  # in order of risk
+
+
 def protocol_for_tier(protocols: Mapping[str, Protocol], tier: Tier) -> Protocol | None:
-    """The protocol a site of `tier` uses when its plan says `protocol: auto`."""
-    return next((p for p in protocols.values() if p.tier == tier), None)
+    """The protocol a site of `tier` uses when its plan says `protocol: auto`: the only one
+    made for that tier, or the one of them marked `default: true`."""
+    made_for = [p for p in protocols.values() if p.tier == tier]
+    if len(made_for) == 1:
+        return made_for[0]
+    defaults = [p for p in made_for if p.default]
+    return defaults[0] if len(defaults) == 1 else None
+
+
+def lower_tier(protocol: Protocol, tier: Tier) -> bool:
+    """Whether `protocol` is made for a lower risk tier than `tier`."""
+    return TIERS.index(protocol.tier or TIERS[0]) < TIERS.index(tier)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import email.utils
 import re
 import tomllib
@@ -98,6 +99,10 @@ class PlanOptions:
 
     topics: tuple[str, ...] = spec(
         (), doc="Pages summarised on every plan, with a QR code to each (by file name)."
+    )
+    holidays: tuple[dt.date, ...] = spec(
+        (),
+        doc="Days the clinic is closed, like 2026-12-25: clinic reviews are never planned on them.",
     )
 
 

@@ -9,6 +9,7 @@ anything is written, never a failure in the middle of a batch. Templates read it
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,7 @@ class Nav(Section):
 class Notice(Section):
     short: str
     full: str
+    template: str
 
 
 @dataclass(frozen=True)
@@ -152,8 +154,9 @@ class CalendarText(Section):
     recovery: str
     review: str
     book: str
-    guidance: str
     red_flags: str
+    call_title: str
+    call: str
 
 
 @dataclass(frozen=True)
@@ -165,6 +168,8 @@ class Sides(Section):
 
 @dataclass(frozen=True)
 class Lights(Section):
+    """The lights' names."""
+
     green: str
     amber: str
     red: str
@@ -179,17 +184,59 @@ class LightHeader(Section):
 
 @dataclass(frozen=True)
 class LightRow(Section):
-    light: str
+    """What a runner notices at a light, and what to do."""
+
     notice: str
     do: str
 
 
 @dataclass(frozen=True)
+class RedRow(Section):
+    """The red light: what to notice is the pain limit and the site's red flags."""
+
+    pain: str  # "Pain at the injury site of {n} out of 10 or more"
+    do: str
+
+
+@dataclass(frozen=True)
+class TrafficLightText(Section):
+    """The traffic light in the clinical notes' words (the website's table says the same)."""
+
+    green: LightRow
+    amber: LightRow
+    red: RedRow
+
+
+@dataclass(frozen=True)
+class RedFlagSigns(Section):
+    """The red flags, as signs a runner notices; `groin` only on a hip, thigh or pelvis plan."""
+
+    lingering: str
+    walking: str
+    limp: str
+    tenderness: str
+    swelling: str
+    groin: str
+
+
+@dataclass(frozen=True)
 class Notices(Section):
+    """How the plan says it was re-planned, by notice kind."""
+
     amber: str
     red: str
     restart: str
+    signoff: str
     missed: str
+    too_soon: str
+
+
+@dataclass(frozen=True)
+class ImagingMethods(Section):
+    mri: str
+    ct: str
+    xray: str
+    bone_scan: str
 
 
 @dataclass(frozen=True)
@@ -197,9 +244,25 @@ class LogHeader(Section):
     date: str
     stage: str
     during: str
+    evening: str
     morning: str
     soreness: str
     notes: str
+
+
+@dataclass(frozen=True)
+class HowText(Section):
+    """How to do each session: where, how fast, warm-up, rest days, missed time, the end."""
+
+    title: str
+    where: str
+    pace: str
+    warm_up: str
+    rest_between: dict[str, str]  # by plural category ("one", "other")
+    every_day: str
+    rest_days: str
+    missed: str
+    after_last: str
 
 
 @dataclass(frozen=True)
@@ -210,10 +273,13 @@ class PlanText(Section):
     injury_side: str
     sides: Sides
     protocol: str
-    start: str
+    protocol_reason: str
+    first_session: str
+    started: str
     made: str
     clinician: str
     call: str
+    out_of_hours: str
     paused_title: str
     paused: str
     complete_title: str
@@ -222,6 +288,9 @@ class PlanText(Section):
     readiness_intro: str
     readiness: tuple[str, ...]
     readiness_high: str
+    imaging: str
+    imaging_methods: ImagingMethods
+    how: HowText
     gates_title: str
     gate: str
     calendar_title: str
@@ -231,15 +300,18 @@ class PlanText(Section):
     what: str
     done: str
     logged: str
+    not_counted: str
+    not_logged: str
     lights: Lights
+    review_moved: str
     review_item: str
     notices: Notices
     light_title: str
     light_intro: str
     light_header: LightHeader
-    lights_table: tuple[LightRow, ...]
+    traffic: TrafficLightText
     red_flags_title: str
-    red_flags: tuple[str, ...]
+    signs: RedFlagSigns
     log_title: str
     log_intro: str
     log_header: LogHeader
@@ -285,6 +357,7 @@ class Strings(Section):
     calendar: CalendarText
     plan: PlanText
     email: EmailText
+    language: str = ""  # not written in the file: its name gives it (en.yaml: en)
 
 
 def strings_file(templates_dir: Path, language: str) -> Path:
@@ -295,9 +368,10 @@ def strings_file(templates_dir: Path, language: str) -> Path:
 def load_strings(templates_dir: Path, language: str) -> Strings:
     """The interface text for `language`; `ContentError` naming the file and every bad key."""
     path = strings_file(templates_dir, language)
-    return load_yaml_file(
+    strings = load_yaml_file(
         Strings,
         path,
         name=f"templates/strings/{path.name}",
         folder=templates_dir / "strings",
     )
+    return dataclasses.replace(strings, language=language)

@@ -32,6 +32,7 @@ _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _PLAIN_KEY = re.compile(r"[a-z][a-z0-9_]{0,39}")  # how field names look
 _TRUE = {"true", "yes", "y", "1"}
 _FALSE = {"false", "no", "n", "0"}
+_YES_NO = {"yes", "no"}
 
 
 class Invalid(Exception):
@@ -263,7 +264,9 @@ class _Converter:
     def boolean(self, value: object, where: str) -> Any:
         if isinstance(value, bool):
             return value
-        if self.text and isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+        # Our YAML reads only true/false as booleans, so a patient's "yes" arrives as text.
+        words = _TRUE | _FALSE if self.text else _YES_NO
+        if isinstance(value, str) and value.strip().lower() in words:
             return value.strip().lower() in _TRUE
         return self.fail(where, f"must be true or false, not {self.show(value)}")
 

@@ -152,7 +152,7 @@ def check_patients(
     problems = [p for record in records for p in record.problems]
     for record in (r for r in records if r.ok):
         try:
-            schedule_for(record, library, as_of)
+            schedule_for(record, library)
         except RecordError as error:
             problems.extend(error.problems)
     return len(records), problems

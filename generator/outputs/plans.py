@@ -24,9 +24,10 @@ from generator.content.strings import Strings, load_strings, strings_file
 from generator.core.batch import BatchReport, Reporter
 from generator.core.errors import Problem, RecordError
 from generator.core.project import Project
-from generator.outputs.calendar import plan_calendar
+from generator.outputs.calendar import CalendarState, calendar_file, issue, plan_events
 from generator.outputs.documents import Document, pdf_config, render_documents, stale_documents
 from generator.outputs.fingerprints import Digests
+from generator.outputs.plan_state import STATE_FILE, PlanState, read_state
 from generator.outputs.state import OutputTree, fingerprint
 from generator.patients.model import Patient, resolve_protocol
 from generator.patients.readers import PatientRecord, read_patients
@@ -44,6 +45,9 @@ class PlanDay:
     kind: Literal["logged", "session", "recovery", "review"]
     stage: Stage
     light: Light | None = None
+    counted: bool = True  # a logged session: whether it counted toward moving up
+    due: bool = False  # a planned day before the plan date: not logged yet
+    moved_from: dt.date | None = None  # a review moved off a clinic holiday
 
 
 @dataclass(frozen=True)
@@ -72,6 +76,7 @@ class Draft:
     source: str
     schedule: Schedule
     strings: Strings  # the interface text in the patient's language
+    digest: str  # of the patient record's data
 
 
 @dataclass
@@ -80,6 +85,7 @@ class PlansReport:
 
     refused: dict[str, list[Problem]] = field(default_factory=dict)  # source: its problems
     drafts: list[Draft] = field(default_factory=list)
+    versions: dict[str, PlanState] = field(default_factory=dict)  # by patient id
     batch: BatchReport = field(default_factory=BatchReport)
 
     @property
@@ -104,10 +110,23 @@ class PlansReport:
         return lines
 
 
-def weeks_of(schedule: Schedule) -> list[Week]:
-    """The logged and planned days of `schedule`, grouped by week."""
-    days = [PlanDay(item.date, "logged", item.stage, item.light) for item in schedule.logged]
-    days += [PlanDay(item.date, item.kind, item.stage) for item in schedule.planned]
+def weeks_of(schedule: Schedule, as_of: dt.date | None) -> list[Week]:
+    """The logged and planned days of `schedule`, grouped by week; planned days before
+    `as_of` are marked as not logged yet (without a date, none are)."""
+    days = [
+        PlanDay(item.date, "logged", item.stage, item.light, counted=item.counted)
+        for item in schedule.logged
+    ]
+    days += [
+        PlanDay(
+            item.date,
+            item.kind,
+            item.stage,
+            due=as_of is not None and item.date < as_of,
+            moved_from=item.moved_from,
+        )
+        for item in schedule.planned
+    ]
     weeks: dict[dt.date, list[PlanDay]] = {}
     for day in sorted(days, key=lambda d: d.date):
         weeks.setdefault(day.date - dt.timedelta(days=day.date.weekday()), []).append(day)
@@ -132,8 +151,10 @@ def qr_data_uri(url: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
-def schedule_for(record: PatientRecord, library: Library, as_of: dt.date) -> Schedule:
-    """The schedule of a valid record; `RecordError` naming the record if it cannot be made."""
+def schedule_for(record: PatientRecord, library: Library) -> Schedule:
+    """The schedule of a valid record; `RecordError` naming the record if it cannot be made.
+
+    Clinic reviews are moved off the holidays `site.toml` lists."""
     patient = record.patient
     sites = library.injury_sites
     protocol = resolve_protocol(patient, library.protocols, sites) if patient else None
@@ -141,30 +162,37 @@ def schedule_for(record: PatientRecord, library: Library, as_of: dt.date) -> Sch
         raise RecordError([Problem(record.source, "is not a valid patient record")])
     _check_language(patient, record.source, library)
     try:
-        return make_schedule(patient, protocol, as_of)
+        return make_schedule(patient, protocol, holidays=frozenset(library.settings.plans.holidays))
     except ScheduleProblem as problem:
         raise RecordError([Problem(f"{record.source}: {problem.where}", problem.message)]) from None
 
 
-def draft_plan(record: PatientRecord, library: Library, as_of: dt.date) -> Draft:
+def draft_plan(record: PatientRecord, library: Library) -> Draft:
     """The schedule of one valid record, in its language; `RecordError` if it cannot be made."""
-    schedule = schedule_for(record, library, as_of)
+    schedule = schedule_for(record, library)
     patient = record.patient
     assert patient is not None  # schedule_for refuses a record without one
-    return Draft(patient, record.source, schedule, _strings_for(patient, record.source, library))
+    strings = _strings_for(patient, record.source, library)
+    return Draft(patient, record.source, schedule, strings, record.digest)
 
 
 def plan_html(
-    draft: Draft, library: Library, env: jinja2.Environment, topics: Sequence[TopicLink]
+    draft: Draft,
+    library: Library,
+    env: jinja2.Environment,
+    topics: Sequence[TopicLink],
+    as_of: dt.date | None,
 ) -> str:
-    """The HTML of a plan's PDF."""
+    """The HTML of a plan's PDF as made on `as_of`. Without a date, what the plan says
+    whatever day it is printed: its identity (see `make_plans`)."""
     patient, schedule = draft.patient, draft.schedule
     return render(
         env,
         "pdf/plan.html",
         patient=patient,
         schedule=schedule,
-        weeks=weeks_of(schedule),
+        as_of=as_of,
+        weeks=weeks_of(schedule, as_of),
         site=library.injury_sites[patient.injury.site],
         protocol=schedule.protocol,
         topics=topics,
@@ -197,6 +225,41 @@ def _check_language(patient: Patient, source: str, library: Library) -> None:
                 )
             ]
         )
+
+
+def _version(
+    draft: Draft,
+    inputs: str,
+    library: Library,
+    env: jinja2.Environment,
+    topics: Sequence[TopicLink],
+    tree: OutputTree,
+) -> PlanState:
+    """The plan's version, with its calendar written beside it: the one kept when nothing it
+    is made from changed, else a new one that moves and cancels what the last one issued."""
+    folder = draft.patient.id
+    ics, kept = f"{folder}/{PLAN_ICS}", f"{folder}/{STATE_FILE}"
+    previous = read_state(tree.root / kept)
+    unchanged = previous is not None and previous.inputs == inputs
+    if previous and unchanged and tree.current(ics, inputs) and tree.current(kept, inputs):
+        return previous
+    site = library.injury_sites[draft.patient.injury.site]
+    settings = library.settings
+    events = plan_events(draft.patient, draft.schedule, site, settings, draft.strings)
+    seen = [plan_html(draft, library, env, topics, None), *(e.digest for e in events)]
+    version = fingerprint(*seen)
+    last = previous.calendar if previous else CalendarState()
+    floor = len(draft.patient.checkins) + len(draft.patient.reviews)
+    calendar, changes = issue(events, last, floor)
+    if previous and previous.version == version:  # what made it changed, not what it says
+        state = PlanState(inputs, version, previous.calendar, previous.changes)
+    else:
+        state = PlanState(inputs, version, calendar, tuple(changes))
+    tree.write(
+        ics, calendar_file(draft.patient, events, state.calendar, settings, draft.strings), inputs
+    )
+    tree.write(kept, state.to_bytes(), inputs)
+    return state
 
 
 def plans_tree(project: Project) -> OutputTree:
@@ -245,34 +308,27 @@ def make_plans(
             report.refuse(record.source, record.problems)
             continue
         try:
-            report.drafts.append(draft_plan(record, library, as_of))
+            report.drafts.append(draft_plan(record, library))
         except RecordError as error:
             report.refuse(record.source, error.problems)
     digests, topics = Digests.of(library), topic_links(library)
     tree = plans_tree(project)
-    digest_of = {r.source: r.digest for r in records}
-    documents = [
-        Document(
-            f"{d.patient.id}/{PLAN_PDF}",
-            d.patient.id,
-            fingerprint(
-                digests.project,
-                digests.pictures,
-                digests.listing,
-                digest_of[d.source],
-                as_of.isoformat(),
-            ),
-            partial(plan_html, d, library, env, topics),
+    documents = []
+    for draft in report.drafts:
+        inputs = fingerprint(digests.project, digests.pictures, digests.listing, draft.digest)
+        report.versions[draft.patient.id] = _version(draft, inputs, library, env, topics, tree)
+        documents.append(
+            Document(
+                f"{draft.patient.id}/{PLAN_PDF}",
+                draft.patient.id,
+                fingerprint(inputs, as_of.isoformat()),
+                partial(plan_html, draft, library, env, topics, as_of),
+            )
         )
-        for d in report.drafts
-    ]
     stale = stale_documents(documents, tree)
     if stale:  # a template error must stop the run before any plan is written
         stale[0] = stale[0].prepared()
     config = pdf_config(library, env)
-    for draft in report.drafts:
-        calendar = plan_calendar(draft.patient, draft.schedule, library.settings, draft.strings)
-        tree.write(f"{draft.patient.id}/{PLAN_ICS}", calendar)
     report.batch = render_documents(
         stale,
         tree,

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from generator.content.injury_sites import InjurySite
-from generator.content.protocols import Protocol, protocol_for_tier
+from generator.content.protocols import Protocol, lower_tier, protocol_for_tier
 from generator.core import validators
 from generator.core.errors import Problem
 from generator.core.schema import spec
@@ -102,12 +102,26 @@ class Injury:
     diagnosed: dt.date | None = spec(None, doc="When it was diagnosed.")
 
 
+ImagingMethod = Literal["mri", "ct", "xray", "bone-scan"]
+
+
+@dataclass(frozen=True)
+class Imaging:
+    """Healing confirmed by imaging: what a high-risk site needs before stage 1."""
+
+    method: ImagingMethod = spec(doc="mri, ct, xray or bone-scan.")
+    on: dt.date = spec(doc="The day of the scan.")
+
+
 @dataclass(frozen=True)
 class Clearance:
     """The clinician's clearance to start: nobody starts without it."""
 
     by: str = spec(doc="Who cleared the patient to start.", check=validators.one_line)
     on: dt.date = spec(doc="When.")
+    imaging: Imaging | None = spec(
+        None, doc="Healing confirmed by imaging; required for a high-risk site."
+    )
 
 
 @dataclass(frozen=True)
@@ -118,6 +132,11 @@ class PlanOptions:
     run_days: tuple[Weekday, ...] = spec(doc="Weekdays to run on, e.g. [mon, wed, fri].")
     protocol: str = spec(
         "auto", doc="auto (by the site's risk tier) or a protocol's name.", against=_known_protocol
+    )
+    protocol_reason: str = spec(
+        "",
+        doc="Why, in one line, when the protocol is made for a lower risk tier than the site's.",
+        check=validators.one_line,
     )
 
 
@@ -132,17 +151,28 @@ class Clinician:
     email: str | None = spec(None, doc="The clinician's email.", check=validators.email)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CheckIn:
     """A session the patient has done, with how it felt."""
 
     date: dt.date = spec(doc="The day of the session.", against=_logged_by_plan_date)
     stage: int = spec(doc="The stage done that day.", check=_stage)
     pain_during: int = spec(doc="Pain at the injury site during the session, 0-10.", check=_pain)
+    pain_evening: int | None = spec(
+        None, doc="Pain at the injury site that evening, 0-10.", check=_pain
+    )
     pain_next_morning: int = spec(
         doc="Pain at the injury site the next morning, 0-10.", check=_pain
     )
+    soreness_next_morning: bool | None = spec(
+        None, doc="Whether muscle soreness was still there the next morning (yes or no)."
+    )
     red_flags: tuple[RedFlag, ...] = spec((), doc="Any red flags noticed.")
+
+    @property
+    def worst_pain(self) -> int:
+        """The highest pain score at the injury site: during, that evening or next morning."""
+        return max(self.pain_during, self.pain_evening or 0, self.pain_next_morning)
 
 
 @dataclass(frozen=True)
@@ -197,6 +227,9 @@ class Patient:
             yield Problem("plan.run_days", "needs at least one day")
         yield from _dated_in_order("checkins", [c.date for c in self.checkins], self.plan.start)
         yield from _dated_in_order("reviews", [r.on for r in self.reviews], self.clearance.on)
+        imaging = self.clearance.imaging
+        if imaging and imaging.on > self.plan.start:
+            yield Problem("clearance.imaging.on", "is after the plan starts (plan.start)")
 
 
 def _dated_in_order(key: str, dates: list[dt.date], earliest: dt.date) -> Iterator[Problem]:
@@ -217,6 +250,9 @@ def protocol_problems(patient: Patient, catalogue: Catalogue) -> list[Problem]:
     protocol's rules and stages."""
     problems: list[Problem] = []
     protocol = resolve_protocol(patient, catalogue.protocols, catalogue.sites)
+    site = catalogue.sites.get(patient.injury.site)
+    if site is not None:
+        problems += _tier_problems(patient, site, protocol)
     if protocol is not None:
         problems += _run_day_problems(patient.plan.run_days, protocol)
         last = len(protocol.stages)
@@ -229,6 +265,28 @@ def protocol_problems(patient: Patient, catalogue: Catalogue) -> list[Problem]:
             for key, stage in staged
             if stage > last
         ]
+    return problems
+
+
+def _tier_problems(patient: Patient, site: InjurySite, protocol: Protocol | None) -> list[Problem]:
+    """A high-risk site needs imaging; a protocol made for a lower tier needs a reason."""
+    problems = []
+    if site.tier == "high" and patient.clearance.imaging is None:
+        problems.append(
+            Problem(
+                "clearance.imaging",
+                "is required for a high-risk site: healing confirmed by imaging before stage 1, "
+                "as {method: mri|ct|xray|bone-scan, on: YYYY-MM-DD}",
+            )
+        )
+    if protocol and lower_tier(protocol, site.tier) and not patient.plan.protocol_reason:
+        problems.append(
+            Problem(
+                "plan.protocol",
+                "is made for a lower risk tier than the injury site's: give "
+                "plan.protocol_reason (one line, printed on the plan) if the clinician chose it",
+            )
+        )
     return problems
 
 

@@ -192,19 +192,23 @@ def _looks_like_a_column(name: str) -> bool:
     )
 
 
-def _flat_fields() -> dict[str, tuple[str, ...]]:
-    """CSV column -> path in a patient file, e.g. "injury_site" -> ("injury", "site")."""
+def _flat_fields(
+    cls: type[Any] = Patient, path: tuple[str, ...] = ()
+) -> dict[str, tuple[str, ...]]:
+    """CSV column -> path in a patient file, e.g. "injury_site" -> ("injury", "site"): every
+    field of the file but the lists of records (check-ins and reviews are YAML only)."""
     fields: dict[str, tuple[str, ...]] = {}
-    hints = typing.get_type_hints(Patient)
-    for f in dataclasses.fields(Patient):
+    hints = typing.get_type_hints(cls)
+    for f in dataclasses.fields(cls):
         inner = hints[f.name]
         if typing.get_origin(inner) in (types.UnionType, typing.Union):  # X | None
             inner = next(a for a in typing.get_args(inner) if a is not type(None))
         if dataclasses.is_dataclass(inner):
-            for sub in dataclasses.fields(inner):
-                fields[f"{f.name}_{sub.name}"] = (f.name, sub.name)
-        elif typing.get_origin(inner) is not tuple or typing.get_args(inner)[0] in (str,):
-            fields[f.name] = (f.name,)
+            fields |= _flat_fields(typing.cast(type[Any], inner), (*path, f.name))
+        elif typing.get_origin(inner) is not tuple or not dataclasses.is_dataclass(
+            typing.get_args(inner)[0]
+        ):
+            fields["_".join((*path, f.name))] = (*path, f.name)
     return fields
 
 

@@ -6,9 +6,9 @@ import contextlib
 import datetime as dt
 import re
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urljoin
 
 import jinja2
@@ -18,8 +18,9 @@ from generator import __version__
 from generator.content.library import Library
 from generator.content.strings import Strings
 from generator.core.errors import ContentError, Problem
-from generator.render.wording import minutes_text, session_text
+from generator.render.wording import minutes_text, red_flag_signs, session_text
 
+T = TypeVar("T")
 # A generated block (a protocol table) as the sanitised body holds it.
 EMBED = re.compile(r'<div data-embed="([a-z]+):([a-z0-9-]+)"></div>')
 
@@ -48,7 +49,10 @@ def make_environment(library: Library, *, keep_compiled: bool = True) -> jinja2.
     env.filters.update(
         session=_in_language(lambda stage, t: session_text(stage, t.protocol)),
         minutes=_in_language(lambda value, t: minutes_text(value, t.protocol)),
+        red_flags=_in_language(lambda site, t: red_flag_signs(site, t.plan)),
         date=_in_language(format_date),
+        or_list=_in_language(or_list),
+        plural=plural,
         day=_in_language(format_day),
         with_embeds=with_embeds,
         css_content=css_content,
@@ -58,11 +62,11 @@ def make_environment(library: Library, *, keep_compiled: bool = True) -> jinja2.
     return env
 
 
-def _in_language(function: Callable[[Any, Strings], str]) -> Callable[..., str]:
+def _in_language(function: Callable[[Any, Strings], T]) -> Callable[..., T]:
     # Wording filters use the `t` of the template's context: a plan in a patient's language
     # passes its own `t`, everything else uses the site's.
     @jinja2.pass_context
-    def wrapper(context: jinja2.runtime.Context, value: Any) -> str:
+    def wrapper(context: jinja2.runtime.Context, value: Any) -> T:
         return function(value, context["t"])
 
     return wrapper
@@ -123,6 +127,23 @@ def format_day(value: dt.date, strings: Strings) -> str:
         day=value.day,
         month=strings.months_short[value.month - 1],
     )
+
+
+def or_list(items: Sequence[str], strings: Strings) -> str:
+    """Items joined as the language joins alternatives: "a, b, or c" (by Babel)."""
+    from babel.lists import format_list
+
+    return str(format_list(list(items), style="or", locale=strings.language or "en"))
+
+
+@jinja2.pass_context
+def plural(context: jinja2.runtime.Context, forms: Mapping[str, str], count: int) -> str:
+    """The form of `forms` (by CLDR plural category: one, few, other...) that `count` takes in
+    the template's language (by Babel), with `{n}` filled in."""
+    from babel import Locale
+
+    category = Locale.parse(context["t"].language or "en").plural_form(count)
+    return (forms.get(category) or forms["other"]).format(n=count)
 
 
 def css_content(template: object) -> str:

@@ -1,4 +1,4 @@
-"""Sessions and durations in words, in the site's language (from the interface text).
+"""Sessions, durations and red flags in words, in a language (from its interface text).
 
 Used by the templates (as filters), the calendar file and the email, so that a session reads
 the same everywhere: "4 × (run 30 sec, walk 4½ min)".
@@ -6,8 +6,9 @@ the same everywhere: "4 × (run 30 sec, walk 4½ min)".
 
 from __future__ import annotations
 
+from generator.content.injury_sites import InjurySite
 from generator.content.protocols import Stage
-from generator.content.strings import ProtocolText
+from generator.content.strings import PlanText, ProtocolText
 
 _FRACTIONS = {0.25: "¼", 0.5: "½", 0.75: "¾"}
 
@@ -32,3 +33,8 @@ def session_text(stage: Stage, words: ProtocolText) -> str:
     if stage.repeats > 1:
         return words.repeat.format(n=stage.repeats, parts=parts)
     return parts[:1].upper() + parts[1:]
+
+
+def red_flag_signs(site: InjurySite, words: PlanText) -> list[str]:
+    """The red flags a plan for `site` lists, in words ("a limp", ...)."""
+    return [words.signs[sign] for sign in site.signs]

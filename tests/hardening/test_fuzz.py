@@ -30,7 +30,7 @@ from generator.core.errors import ContentError, Problem, R2RError
 from generator.core.project import Project
 from generator.core.schema import Invalid, load
 from generator.core.yamlio import YamlProblem, parse_yaml
-from generator.patients.model import Catalogue, Patient, protocol_problems
+from generator.patients.model import Catalogue, Patient, protocol_problems, resolve_protocol
 from generator.patients.readers import read_patients
 from generator.patients.schedule import ScheduleProblem, make_schedule
 
@@ -751,12 +751,14 @@ def patient_data(draw) -> dict[str, Any]:
         "id": "P1",
         "name": "Ana",
         "injury": {"site": draw(st.sampled_from(sorted(SITES)))},
-        "clearance": {"by": "Dr X", "on": clearance},
+        "clearance": {"by": "Dr X", "on": clearance}
+        | ({"imaging": {"method": "mri", "on": clearance}} if draw(st.integers(0, 4)) else {}),
         "plan": {
             "start": start,
             "run_days": days,
             "protocol": draw(st.sampled_from(["auto", *PROTOCOLS])),
-        },
+        }
+        | ({"protocol_reason": "Chosen on purpose."} if draw(st.booleans()) else {}),
         "checkins": checkins,
         "reviews": reviews,
     }
@@ -772,14 +774,10 @@ def test_every_valid_patient_gets_a_schedule_or_an_explanation(data, as_of):
         assume(False)
     problems = protocol_problems(patient, catalogue)
     assume(not problems)
-    name = patient.plan.protocol
-    protocol = (
-        PROTOCOLS[name]
-        if name != "auto"
-        else next(p for p in PROTOCOLS.values() if p.tier == SITES[patient.injury.site].tier)
-    )
+    protocol = resolve_protocol(patient, PROTOCOLS, SITES)
+    assert protocol is not None
     try:
-        schedule = make_schedule(patient, protocol, as_of)
+        schedule = make_schedule(patient, protocol)
     except ScheduleProblem as problem:
         assert_ours(problem)
         return
