@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import errno
-import json
 import os
 import shutil
 import signal
@@ -27,8 +26,7 @@ import pypdf
 import pytest
 
 from generator.core import atomic
-from generator.core.errors import OutputError
-from generator.mail.ledger import Ledger
+from generator.mail.ledger import Ledger, Status
 
 from ..conftest import REPO, make_scratch
 from .catalogue import Outcome, run_cli
@@ -404,56 +402,61 @@ def test_a_read_only_output_folder_is_reported(tmp_path):
         assert outputs(out) == before
 
 
-# --- the email ledger on a failing disk ---------------------------------------------------------
+# --- the email ledger: a run killed while sending, the old ledger imported -------------------
 
 
-def test_a_ledger_line_cut_short_does_not_swallow_the_next_record(tmp_path):
-    path = tmp_path / "email-ledger.jsonl"
-    path.write_bytes(
-        b'{"patient": "P1", "version": "v1", "message_id": "<a@b>", "sent": "x"}\n'
-        b'{"patient": "P2", "vers'
-    )  # a crash in the middle of a line
-    ledger = Ledger(path)
-    assert ledger.sent("P1", "v1") and not ledger.sent("P2", "v2")
-    ledger.record("P3", "v3", "<c@d>", NOON)
-    again = Ledger(path)
-    assert again.sent("P1", "v1") and again.sent("P3", "v3")
-    lines = path.read_text().splitlines()
-    assert json.loads(lines[-1])["patient"] == "P3"
-
-
-def test_a_short_write_to_the_ledger_is_completed_or_reported(tmp_path, monkeypatch):
-    path = tmp_path / "email-ledger.jsonl"
-    real_write = os.write
-    calls: list[int] = []
-
-    def short_write(fd: int, data: bytes) -> int:  # a nearly full disk takes a part at a time
-        calls.append(len(data))
-        return real_write(fd, bytes(data[:7]))
-
-    monkeypatch.setattr(os, "write", short_write)
-    Ledger(path).record("P1", "v1", "<a@b>", NOON)
-    monkeypatch.undo()
-    assert len(calls) > 1 and Ledger(path).sent("P1", "v1")
-
-    def no_space(fd: int, data: bytes) -> int:
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-
-    monkeypatch.setattr(os, "write", no_space)
-    with pytest.raises(OutputError) as caught:
-        Ledger(path).record("P2", "v2", "<c@d>", NOON)
-    assert str(caught.value) == (
-        f"{path}: cannot be written: No space left on device; stop and "
-        "check the disk before sending more"
+def claim_in_a_process(out: Path, then: str) -> subprocess.Popen[str]:
+    """A process that claims P1's message in the ledger, says so, then does `then`."""
+    code = (
+        "import datetime as dt, os, signal, sys\n"
+        "from pathlib import Path\n"
+        "from generator.mail.ledger import Ledger\n"
+        f"ledger = Ledger.open(Path({str(out)!r}))\n"
+        "ledger.claim('P1', 'v1', '<a@b>', dt.datetime.now(dt.UTC), resend=False)\n"
+        "print('claimed', flush=True)\n"
+        f"{then}\n"
+    )
+    return subprocess.Popen(
+        [sys.executable, "-c", code],
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
 
 
-def test_an_unreadable_ledger_is_reported(tmp_path):
-    path = tmp_path / "email-ledger.jsonl"
-    path.mkdir()
-    with pytest.raises(OutputError) as caught:
-        Ledger(path)
-    assert str(caught.value) == f"{path}: cannot be read: Is a directory"
-    path.rmdir()
-    path.write_bytes(b'\xff\xfe garbage\n[1, 2]\n"text"\n')
-    assert not Ledger(path).sent("P1", "v1")
+def test_a_run_killed_while_sending_leaves_its_message_possibly_delivered(tmp_path):
+    killed = claim_in_a_process(tmp_path, "os.kill(os.getpid(), signal.SIGKILL)")
+    assert killed.stdout is not None and killed.stdout.readline() == "claimed\n"
+    killed.wait()
+    with Ledger.open(tmp_path) as ledger:
+        assert ledger.status("P1", "v1") is Status.UNKNOWN
+        assert ledger.claim("P1", "v1", "<a@b>", NOON, resend=False) is Status.UNKNOWN
+        assert ledger.claim("P1", "v1", "<a@b>", NOON, resend=True) is Status.CLAIMED
+
+
+def test_a_claim_of_a_running_run_is_left_alone_even_with_resend(tmp_path):
+    running_run = claim_in_a_process(tmp_path, "sys.stdin.read()")
+    try:
+        assert running_run.stdout is not None and running_run.stdout.readline() == "claimed\n"
+        with Ledger.open(tmp_path) as ledger:
+            assert ledger.claim("P1", "v1", "<a@b>", NOON, resend=True) is Status.BUSY
+    finally:
+        running_run.communicate("")
+    with Ledger.open(tmp_path) as ledger:
+        assert ledger.status("P1", "v1") is Status.UNKNOWN  # it ended without settling
+
+
+def test_an_old_ledger_line_cut_short_is_skipped(tmp_path):
+    old = tmp_path / "email-ledger.jsonl"
+    old.write_bytes(
+        b'{"patient": "P1", "version": "v1", "message_id": "<a@b>", "sent": "x"}\n'
+        b'{"patient": "P2", "vers\n'  # a crash in the middle of a line
+        b'{"patient": "P3", "version": "v3", "message_id": "<c@d>", "sent": "y"}\n'
+    )
+    with Ledger.open(tmp_path, read_only=True) as preview:
+        assert preview.status("P1", "v1") is Status.SENT
+    assert not (tmp_path / "email-ledger.sqlite").exists()  # a dry run writes nothing
+    with Ledger.open(tmp_path) as ledger:
+        assert ledger.status("P1", "v1") is Status.SENT and ledger.status("P3", "v3") is Status.SENT
+        assert ledger.status("P2", "v2") is Status.NEW

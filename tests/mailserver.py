@@ -1,0 +1,93 @@
+"""A real SMTP server on loopback (aiosmtpd) that keeps what it accepts, and misbehaves when
+asked: the peer of the email tests and of the catalogue's email cases."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import email
+import email.policy
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from typing import Any
+
+from aiosmtpd.controller import Controller
+
+
+@dataclass
+class Inbox:
+    """An SMTP handler: the messages it accepted, with their envelope recipients.
+
+    Misbehaviours: `refuse` (550 to RCPT), `busy` (that many 451 replies to RCPT first),
+    `drop_after` (close the connection instead of taking a message once that many were
+    accepted), `hold_first` (keep the first message's reply until a second client has said
+    EHLO, so that two runs overlap).
+    """
+
+    messages: list[EmailMessage] = field(default_factory=list)
+    envelopes: list[list[str]] = field(default_factory=list)
+    refuse: set[str] = field(default_factory=set)
+    busy: dict[str, int] = field(default_factory=dict)
+    drop_after: int | None = None
+    hold_first: bool = False
+    overlapped: bool = False
+    _clients: set[int] = field(default_factory=set)
+    _second: asyncio.Event | None = None
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        self._clients.add(id(session))
+        if len(self._clients) >= 2:
+            self.overlapped = True
+            self._event().set()
+        session.host_name = hostname
+        return responses
+
+    async def handle_RCPT(self, server, session, envelope, address, options):
+        if address in self.refuse:
+            return "550 5.1.1 No such mailbox"
+        if self.busy.get(address):
+            self.busy[address] -= 1
+            return "451 4.3.0 Mailbox busy, try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.hold_first and not self.messages:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._event().wait(), 60)
+        if self.drop_after is not None and len(self.messages) >= self.drop_after:
+            server.transport.close()
+            return "421 4.3.2 Going away"
+        parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        self.messages.append(parsed)
+        self.envelopes.append(list(envelope.rcpt_tos))
+        return "250 OK queued"
+
+    def recipients(self) -> list[str]:
+        """The envelope recipients of every message kept, in order."""
+        return [address for rcpt_tos in self.envelopes for address in rcpt_tos]
+
+    def _event(self) -> asyncio.Event:
+        if self._second is None:
+            self._second = asyncio.Event()
+        return self._second
+
+
+def free_port() -> int:
+    """A loopback port with nothing listening on it."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextlib.contextmanager
+def running(handler: Inbox, **options: Any) -> Iterator[int]:
+    """Serve `handler` on a free loopback port for the block; yield the port."""
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port(), **options)
+    controller.start()
+    try:
+        yield controller.port
+    finally:
+        controller.stop()
