@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import email
 import email.policy
+import email.utils
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ class Inbox:
     """
 
     messages: list[EmailMessage] = field(default_factory=list)
+    raw: list[bytes] = field(default_factory=list)  # each message as it arrived
     envelopes: list[list[str]] = field(default_factory=list)
     refuse: set[str] = field(default_factory=set)
     busy: dict[str, int] = field(default_factory=dict)
@@ -62,6 +64,7 @@ class Inbox:
             return "421 4.3.2 Going away"
         parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
         self.messages.append(parsed)
+        self.raw.append(envelope.content)
         self.envelopes.append(list(envelope.rcpt_tos))
         return "250 OK queued"
 
@@ -69,10 +72,26 @@ class Inbox:
         """The envelope recipients of every message kept, in order."""
         return [address for rcpt_tos in self.envelopes for address in rcpt_tos]
 
+    def header_recipients(self) -> list[list[str]]:
+        """The addresses in each kept message's To, Cc and Bcc, as mail programs read them."""
+        return [recipients(raw) for raw in self.raw]
+
     def _event(self) -> asyncio.Event:
         if self._second is None:
             self._second = asyncio.Event()
         return self._second
+
+
+def recipients(raw: bytes) -> list[str]:
+    """Every address in a message's To, Cc and Bcc headers, read both as today's and as
+    older mail programs split them."""
+    modern = email.message_from_bytes(raw, policy=email.policy.default)
+    legacy = email.message_from_bytes(raw)
+    found = []
+    for name in ("To", "Cc", "Bcc"):
+        found += [a.addr_spec for h in modern.get_all(name, []) for a in h.addresses]
+        found += [pair[1] for pair in email.utils.getaddresses(legacy.get_all(name, []))]
+    return sorted(set(found))
 
 
 def free_port() -> int:
