@@ -16,15 +16,19 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
+LONG_LINE = "x" * 9000  # smtplib reads reply lines of at most 8 KB
+
 
 @dataclass
 class Inbox:
     """An SMTP handler: the messages it accepted, with their envelope recipients.
 
     Misbehaviours: `refuse` (550 to RCPT), `busy` (that many 451 replies to RCPT first),
-    `drop_after` (close the connection instead of taking a message once that many were
-    accepted), `hold_first` (keep the first message's reply until a second client has said
-    EHLO, so that two runs overlap).
+    `rcpt_reply` (this reply to every RCPT), `drop_before_data` (close the connection at RCPT
+    once that many messages were accepted), `lose_reply` (keep the message, then close the
+    connection without a reply), `after_data` (this reply to the whole message, once kept),
+    `refuse_greeting` (EHLO and HELO refused), `hold_first` (keep the first message's reply
+    until a second client has said EHLO, so that two runs overlap).
     """
 
     messages: list[EmailMessage] = field(default_factory=list)
@@ -32,13 +36,19 @@ class Inbox:
     envelopes: list[list[str]] = field(default_factory=list)
     refuse: set[str] = field(default_factory=set)
     busy: dict[str, int] = field(default_factory=dict)
-    drop_after: int | None = None
+    rcpt_reply: str | None = None
+    drop_before_data: int | None = None
+    lose_reply: bool = False
+    after_data: str | None = None
+    refuse_greeting: bool = False
     hold_first: bool = False
     overlapped: bool = False
     _clients: set[int] = field(default_factory=set)
     _second: asyncio.Event | None = None
 
     async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        if self.refuse_greeting:
+            return ["502 5.5.2 EHLO not accepted here"]
         self._clients.add(id(session))
         if len(self._clients) >= 2:
             self.overlapped = True
@@ -46,7 +56,18 @@ class Inbox:
         session.host_name = hostname
         return responses
 
+    async def handle_HELO(self, server, session, envelope, hostname):
+        if self.refuse_greeting:
+            return "550 5.7.1 Go away"
+        session.host_name = hostname
+        return f"250 {server.hostname}"
+
     async def handle_RCPT(self, server, session, envelope, address, options):
+        if self.drop_before_data is not None and len(self.messages) >= self.drop_before_data:
+            server.transport.close()
+            return "421 4.3.2 Going away"
+        if self.rcpt_reply is not None:
+            return self.rcpt_reply
         if address in self.refuse:
             return "550 5.1.1 No such mailbox"
         if self.busy.get(address):
@@ -59,14 +80,13 @@ class Inbox:
         if self.hold_first and not self.messages:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._event().wait(), 60)
-        if self.drop_after is not None and len(self.messages) >= self.drop_after:
-            server.transport.close()
-            return "421 4.3.2 Going away"
         parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
         self.messages.append(parsed)
         self.raw.append(envelope.content)
         self.envelopes.append(list(envelope.rcpt_tos))
-        return "250 OK queued"
+        if self.lose_reply:
+            server.transport.close()
+        return self.after_data or "250 OK queued"
 
     def recipients(self) -> list[str]:
         """The envelope recipients of every message kept, in order."""

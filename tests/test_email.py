@@ -198,9 +198,9 @@ def test_a_temporary_failure_is_retried(project, inbox):
     assert report.exit_code == 0 and len(server.messages) == 3
 
 
-def test_a_dropped_connection_loses_nothing_and_sends_nothing_twice(project, inbox):
+def test_a_connection_dropped_before_the_data_is_retried_then_given_up(project, inbox):
     server, port = inbox
-    server.drop_after = 1
+    server.drop_before_data = 1
     first = send(project, port)
     assert len(first.sent) == 1 and len(first.failed) == 2
     assert all(
@@ -208,7 +208,7 @@ def test_a_dropped_connection_loses_nothing_and_sends_nothing_twice(project, inb
         for message in (p.message for p in first.failed)
     )
     assert [row[0] for row in ledger_rows(project)] == first.sent  # no claim is left behind
-    server.drop_after = None
+    server.drop_before_data = None
     second = send(project, port)
     assert sorted(first.sent + second.sent) == PATIENTS and second.skipped == first.sent
     assert sorted(server.recipients()) == sorted(set(server.recipients()))

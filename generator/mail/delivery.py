@@ -3,8 +3,8 @@
 Plans go through `make_plans` (made only when missing or out of date). Each message is sent
 only if the ledger has no record of that version of that patient's plan (`--resend` sends it
 again on purpose). It is claimed in the ledger before the first byte goes to the server, and
-recorded as sent before the next one; a claim is given up when the message certainly was not
-sent.
+recorded as sent, or as possibly delivered when the server's reply to the whole message is
+lost, before the next one; a claim is given up when the message certainly was not sent.
 `--dry-run` writes each message as an `.eml` file in the private outbox and sends nothing.
 """
 
@@ -26,7 +26,14 @@ from generator.core.errors import OutputError, Problem, RecordError, SettingsErr
 from generator.core.project import Project
 from generator.mail.compose import Outgoing, compose
 from generator.mail.ledger import Ledger, Status
-from generator.mail.smtp import Refused, Security, SmtpConfig, SmtpSender, Stopped
+from generator.mail.smtp import (
+    Refused,
+    Security,
+    SmtpConfig,
+    SmtpSender,
+    Stopped,
+    Unconfirmed,
+)
 from generator.outputs.plans import PLAN_ICS, PLAN_PDF, PlansReport, make_plans
 from generator.render.environment import make_environment
 
@@ -56,23 +63,26 @@ class EmailReport:
     skipped: list[str] = field(default_factory=list)  # already sent
     busy: list[str] = field(default_factory=list)  # another run is sending them right now
     earlier: list[str] = field(default_factory=list)  # possibly delivered by an earlier run
+    unconfirmed: list[Problem] = field(default_factory=list)  # possibly delivered by this run
     failed: list[Problem] = field(default_factory=list)  # where: a patient's source or id
 
     @property
     def exit_code(self) -> int:
-        troubled = self.failed or self.mode == "cancelled"
+        troubled = self.failed or self.unconfirmed or self.mode == "cancelled"
         return 1 if troubled or self.plans.exit_code else 0
 
     def handled(self) -> set[str]:
         """The patients whose messages have an outcome in this run."""
+        outcomes = [*self.failed, *self.unconfirmed]
         return {*self.sent, *self.skipped, *self.busy, *self.earlier} | {
-            problem.where for problem in self.failed
+            problem.where for problem in outcomes
         }
 
     def summary(self) -> list[str]:
-        """The plans' lines, an error line per message that failed, then the counts."""
+        """The plans' lines, an error line per message that failed or is uncertain, then the
+        counts."""
         lines = self.plans.summary()
-        lines += [f"error: {problem}" for problem in self.failed]
+        lines += [f"error: {problem}" for problem in [*self.failed, *self.unconfirmed]]
         sent, skipped, failed = len(self.sent), len(self.skipped), len(self.failed)
         if self.mode == "dry-run":
             lines.append(
@@ -90,7 +100,7 @@ class EmailReport:
 
     def _left_alone(self) -> str:
         """The counts of messages not sent because they may have arrived, or are being sent."""
-        maybe = len(self.earlier)
+        maybe = len(self.earlier) + len(self.unconfirmed)
         counts = f", {maybe} possibly delivered and not sent again" if maybe else ""
         return counts + (
             f", {len(self.busy)} left to another run sending them" if self.busy else ""
@@ -184,10 +194,21 @@ def _compose_all(
             continue
         status = ledger.status(outgoing.patient_id, outgoing.version)
         if status is Status.NEW or (resend and status is not Status.BUSY):
-            queue.append(outgoing)
+            queue.append(
+                _same_message_id(outgoing, ledger) if status is Status.UNKNOWN else outgoing
+            )
         else:
             _note(report, outgoing.patient_id, status)
     return queue
+
+
+def _same_message_id(outgoing: Outgoing, ledger: Ledger) -> Outgoing:
+    """A possibly delivered message sent again keeps its Message-ID, so that a mail program
+    that got both shows one."""
+    first = ledger.message_id(outgoing.patient_id, outgoing.version)
+    if first:
+        outgoing.message.replace_header("Message-ID", first)
+    return outgoing
 
 
 def _note(report: EmailReport, patient_id: str, status: Status) -> None:
@@ -252,10 +273,14 @@ def _send_one(
         _note(report, outgoing.patient_id, status)
         return
     try:
-        sender.send(outgoing.message)
+        sender.send(outgoing.message, outgoing.address)
     except Refused as refused:
         ledger.release(*key)
         report.failed.append(Problem(outgoing.patient_id, f"not sent: {refused}"))
+        return
+    except Unconfirmed as lost:
+        _settle(ledger, outgoing, "unknown", now())
+        report.unconfirmed.append(Problem(outgoing.patient_id, _possibly_delivered(lost)))
         return
     except Stopped:
         ledger.release(*key)
@@ -273,6 +298,14 @@ def _settle(ledger: Ledger, outgoing: Outgoing, state: str, when: dt.datetime) -
             "counts it as possibly delivered"
         )
         raise OutputError([Problem(outgoing.patient_id, reason), *error.problems]) from None
+
+
+def _possibly_delivered(lost: Unconfirmed) -> str:
+    return (
+        f"may have been delivered: the mail server received the whole message, then {lost} "
+        "before it confirmed. It is recorded as possibly delivered and is not sent again: "
+        "ask the patient whether it arrived, and if not, send it with --resend"
+    )
 
 
 def _not_sent(queue: Sequence[Outgoing], report: EmailReport, message: str) -> None:

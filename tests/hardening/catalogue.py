@@ -33,7 +33,7 @@ from generator.cli import main
 from generator.core.yamlio import parse_yaml
 
 from ..conftest import REPO, make_scratch
-from ..mailserver import Inbox, free_port, recipients, running
+from ..mailserver import LONG_LINE, Inbox, free_port, recipients, running
 
 CASES_DIR = Path(__file__).parent / "cases"
 AS_OF = "2026-11-23"
@@ -313,7 +313,7 @@ def run_case(case: Case, tmp_path: Path) -> Outcome:
         _Recording.requests = []
         threading.Thread(target=httpd.serve_forever, daemon=True).start()
         places["server"] = f"http://127.0.0.1:{httpd.server_address[1]}"
-    inbox = Inbox(**spec.get("smtp", {}))
+    inbox = Inbox(**{k: fill(v, SMTP_PLACES) for k, v in spec.get("smtp", {}).items()})
     with contextlib.ExitStack() as stack:
         smtp = "smtp" in spec
         places["smtp_port"] = str(stack.enter_context(running(inbox))) if smtp else dead_port
@@ -331,6 +331,13 @@ def run_case(case: Case, tmp_path: Path) -> Outcome:
         assert sorted(inbox.recipients()) == sorted(spec["delivered"]), outcome.output
         assert inbox.header_recipients() == inbox.envelopes, inbox.header_recipients()
     return outcome
+
+
+# Placeholders of an `smtp:` misbehaviour: what a hostile mail server could reply.
+SMTP_PLACES = {
+    "long_line": LONG_LINE,
+    "escapes": "\x1b]0;owned\x07\x1b[2J\x1b[31m",
+}
 
 
 def check_outcome(case: Case, outcome: Outcome, root: Path, places: dict[str, str]) -> None:

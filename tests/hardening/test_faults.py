@@ -1,4 +1,5 @@
-"""Faults: a run killed mid-batch, a full disk, a read-only output folder.
+"""Faults: a run killed mid-batch, a full disk, a read-only output folder, a mail server
+that hangs up after taking a message.
 
 Each fault is made real where this machine allows it (SIGKILL always; a small tmpfs, and a
 read-only remount of it, when we may mount, as root in a container usually may) and is also
@@ -29,6 +30,7 @@ from generator.core import atomic
 from generator.mail.ledger import Ledger, Status
 
 from ..conftest import REPO, make_scratch
+from ..mailserver import Inbox, running
 from .catalogue import Outcome, run_cli
 
 pytestmark = pytest.mark.slow
@@ -402,7 +404,87 @@ def test_a_read_only_output_folder_is_reported(tmp_path):
         assert outputs(out) == before
 
 
-# --- the email ledger: a run killed while sending, the old ledger imported -------------------
+# --- email: the ledger on a failing disk, a reply lost after the data, a run killed ------------
+
+
+EMAIL_SETTINGS = """
+[email]
+sender = "Test Clinic <plans@test-clinic.example>"
+subject = "Your running plan from Test Clinic"
+smtp_host = "127.0.0.1"
+smtp_port = {port}
+smtp_security = "none"
+"""
+
+
+def emailing_project(root: Path, count: int, port: int):
+    """A scratch project with `count` patients (each their own address) and their plans."""
+    scratch = project_with_patients(root, count)
+    for path in (scratch.root / "patients").iterdir():
+        path.write_text(path.read_text().replace("maya.okafor@", f"{path.stem.lower()}@"))
+    settings = scratch.root / "site.toml"
+    settings.write_text(settings.read_text() + EMAIL_SETTINGS.format(port=port))
+    assert_clean(run_cli(scratch.root, ["plans", "patients", "--as-of", AS_OF, "--jobs", "1"]), 0)
+    return scratch
+
+
+def email(root: Path, *args: str) -> Outcome:
+    return run_cli(root, ["email", *args, "--as-of", AS_OF, "--yes", "--jobs", "1"])
+
+
+def test_a_reply_lost_after_the_data_is_never_sent_twice(tmp_path):
+    server = Inbox(lose_reply=True)  # keeps each message, then hangs up without a reply
+    with running(server) as port:
+        scratch = emailing_project(tmp_path / "project", 2, port)
+        lost = email(scratch.root, "patients")
+        assert_clean(lost, 1)
+        assert sorted(server.recipients()) == ["k000@example.org", "k001@example.org"]
+        assert lost.errors == [
+            f"K00{n}: may have been delivered: the mail server received the whole message, "
+            "then the connection was lost (Connection unexpectedly closed) before it "
+            "confirmed. It is recorded as possibly delivered and is not sent again: ask the "
+            "patient whether it arrived, and if not, send it with --resend"
+            for n in range(2)
+        ]
+        assert lost.stderr.splitlines()[-1] == (
+            "email: 0 sent, 0 skipped as already sent, 2 possibly delivered and not sent "
+            "again, 0 failed"
+        )
+        server.lose_reply = False
+        again = email(scratch.root, "patients")
+        assert_clean(again, 0)
+        assert len(server.messages) == 2  # a re-run sends nothing it may have delivered
+        assert "warning: K000: may have been delivered by an earlier run" in again.stderr
+        resent = email(scratch.root, "patients", "--resend")
+        assert_clean(resent, 0)
+        first, second = server.messages[:2], server.messages[2:]
+        assert sorted(server.recipients()) == ["k000@example.org"] * 2 + ["k001@example.org"] * 2
+        assert [m["Message-ID"] for m in first] == [m["Message-ID"] for m in second]
+
+
+def test_a_full_disk_stops_the_batch_before_a_message_goes_out(tmp_path):
+    server = Inbox()
+    out = tmp_path / "out"
+    with small_disk(out, "8m"), running(server) as port:
+        scratch = emailing_project(tmp_path / "project", 3, port)
+        shutil.copytree(scratch.root / "output", out, dirs_exist_ok=True)
+        first = run_cli(
+            scratch.root,
+            ["email", "patients/K000.yaml", "--out", str(out), "--as-of", AS_OF, "--yes"],
+        )
+        assert_clean(first, 0)
+        fill(out)
+        full = run_cli(
+            scratch.root, ["email", "patients", "--out", str(out), "--as-of", AS_OF, "--yes"]
+        )
+        assert_clean(full, 1)
+        assert full.errors == [
+            f"{out}/email-ledger.sqlite: cannot be written: database or disk is full; stop "
+            "and check the disk before sending more",
+            "K001: not sent: the email ledger cannot be written (see above)",
+            "K002: not sent: the email ledger cannot be written (see above)",
+        ]
+        assert server.recipients() == ["k000@example.org"]  # nothing went out unrecorded
 
 
 def claim_in_a_process(out: Path, then: str) -> subprocess.Popen[str]:
