@@ -8,11 +8,14 @@ claimed it. Every change is a transaction committed to disk before the next step
   time sees the claim and leaves the message alone. A claim whose run has ended (killed while
   sending) counts as `unknown`: the message may have gone out.
 - `sent`: the server confirmed it.
-- `unknown`: it may have been delivered. It is sent again only on purpose (`--resend`).
+- `unknown`: the whole message reached the server but its reply was lost, so it may have been
+  delivered. It is sent again only on purpose (`--resend`).
 
-A message that certainly was not sent (the server refused it) loses its claim, so a re-run
-sends it. The ledger of earlier versions, `email-ledger.jsonl`, is imported once, in the
-transaction that creates the database.
+A failure that is certain (a refusal, a connection lost before the message was complete)
+removes the claim, so a re-run sends the message. The ledger is opened only as a regular file
+in the output folder, never through a link, and a damaged one stops sending rather than pass
+for an empty one. The ledger of earlier versions, `email-ledger.jsonl`, is imported once, in
+the transaction that creates the database.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import json
 import os
 import socket
 import sqlite3
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
@@ -78,15 +82,19 @@ class Ledger:
         """The ledger of the output folder `out`, created if missing (unless `read_only`).
 
         A read-only ledger that does not exist yet is an empty one in memory (with the old
-        file's records), so a dry run writes nothing.
+        file's records), so a dry run writes nothing. `OutputError` names a ledger that is a
+        link, not a regular file, damaged, or not ours, and says how to recover.
         """
         path = out / LEDGER_FILE
-        if read_only and (not path.exists() or path.stat().st_size == 0):
+        before = _regular_or_missing(path)
+        _regular_or_missing(path.with_name(f"{LEDGER_FILE}-journal"))
+        if read_only and (before is None or before.st_size == 0):
             db = sqlite3.connect(":memory:", isolation_level=None)
         else:
-            if not read_only:
+            if before is None:
                 _create_private(path)
             db = _connect(path, read_only=read_only)
+            _opened_as_checked(path, before, db, private=not read_only)
         ledger = cls(db, path)
         try:
             ledger._prepare(out, read_only=read_only)
@@ -175,8 +183,7 @@ class Ledger:
                 (patient_id, version),
             ).fetchone()
         except sqlite3.Error as error:
-            reason = f"cannot be read: {error}"
-            raise OutputError([Problem(str(self.path), reason)]) from None
+            raise self._damaged(error) from None
         return None if found is None else (found[0], found[1], found[2], found[3])
 
     @contextlib.contextmanager
@@ -207,10 +214,12 @@ class Ledger:
             version = self.db.execute("PRAGMA user_version").fetchone()[0]
             if version == 0 and not _tables(self.db):
                 self._create(out)
+            else:
+                self._check(version)
             self.db.execute("COMMIT")
         except sqlite3.Error as error:
             self._roll_back()
-            raise OutputError([Problem(str(self.path), f"cannot be read: {error}")]) from None
+            raise self._damaged(error) from None
         except BaseException:
             self._roll_back()
             raise
@@ -222,6 +231,33 @@ class Ledger:
         self.db.executemany(
             "INSERT OR IGNORE INTO messages VALUES (?, ?, 'sent', ?, ?, 'imported')",
             _old_records(out / OLD_LEDGER_FILE, out),
+        )
+
+    def _check(self, version: int) -> None:
+        if self.db.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
+            raise self._damaged("it is not an email ledger of r2r")
+        if version > SCHEMA_VERSION:
+            message = (
+                f"was written by a newer r2r (ledger version {version}); nothing was sent: "
+                "update r2r, then run again"
+            )
+            raise OutputError([Problem(str(self.path), message)])
+        if version < SCHEMA_VERSION:
+            raise self._damaged(f"it says it is of version {version}")
+        problems = [row[0] for row in self.db.execute("PRAGMA quick_check")]
+        if problems != ["ok"]:
+            raise self._damaged(problems[0])
+
+    def _damaged(self, reason: object) -> OutputError:
+        return OutputError(
+            [
+                Problem(
+                    str(self.path),
+                    f"is damaged and cannot be read as the email ledger ({reason}); nothing "
+                    "was sent. It records which plans were sent: restore it from a backup, or "
+                    "move it away to start a new ledger (every plan then counts as not sent)",
+                )
+            ]
         )
 
 
@@ -255,6 +291,26 @@ def _stamp(when: dt.datetime) -> str:
     return when.isoformat(timespec="seconds")
 
 
+def _regular_or_missing(path: Path) -> os.stat_result | None:
+    """The file's status, refusing a link (it could lead to any file, or to /dev/full)."""
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        raise OutputError([Problem(str(path), f"cannot be read: {error.strerror}")]) from None
+    if stat.S_ISLNK(info.st_mode):
+        message = (
+            "is a link; the email ledger is opened only as a regular file in the output "
+            "folder: remove the link (if it leads to the real ledger, move that file here)"
+        )
+        raise OutputError([Problem(str(path), message)])
+    if not stat.S_ISREG(info.st_mode):
+        message = "is not a regular file (a folder, a device or a pipe); remove it"
+        raise OutputError([Problem(str(path), message)])
+    return info
+
+
 def _create_private(path: Path) -> None:
     """Create the (empty) database file owner-only; SQLite gives its journal the same mode."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -262,7 +318,7 @@ def _create_private(path: Path) -> None:
     try:
         os.close(os.open(path, flags, PRIVATE_FILE))
     except FileExistsError:
-        pass
+        pass  # another run made it just now; it is checked once opened
     except OSError as error:
         raise OutputError([Problem(str(path), f"cannot be created: {error.strerror}")]) from None
 
@@ -275,6 +331,32 @@ def _connect(path: Path, *, read_only: bool) -> sqlite3.Connection:
         raise OutputError([Problem(str(path), f"cannot be opened: {error}")]) from None
 
 
+def _opened_as_checked(
+    path: Path, before: os.stat_result | None, db: sqlite3.Connection, *, private: bool
+) -> None:
+    """Refuse a file swapped for a link between the check and the opening; make it private.
+
+    SQLite follows links and offers no way to refuse them, so the file is checked before it
+    is opened and again after: both times the same regular file.
+    """
+    try:
+        after = _regular_or_missing(path)
+        if after is None or (
+            before is not None and (after.st_dev, after.st_ino) != (before.st_dev, before.st_ino)
+        ):
+            raise OutputError([Problem(str(path), "changed while it was opened; run again")])
+        if private and after.st_mode & 0o077:
+            os.chmod(path, PRIVATE_FILE)
+    except OSError as error:
+        db.close()
+        raise OutputError(
+            [Problem(str(path), f"cannot be made private: {error.strerror}")]
+        ) from None
+    except BaseException:
+        db.close()
+        raise
+
+
 def _tables(db: sqlite3.Connection) -> list[str]:
     return [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
 
@@ -282,20 +364,30 @@ def _tables(db: sqlite3.Connection) -> list[str]:
 def _old_records(path: Path, out: Path) -> list[tuple[str, str, str, str]]:
     """The records of the JSON-lines ledger of earlier versions, if there is one.
 
-    A line that is not a whole record (cut short by a crash) is skipped, as that ledger's
-    reader did.
+    A line cut short by a crash (how that ledger's writer begins a record, and not a whole
+    one) was never a record and is skipped, as that ledger's reader did; any other line that
+    is not a record makes the file damaged: importing only a part would send plans again.
     """
-    if not path.exists():
+    if _regular_or_missing(path) is None:
         return []
     try:
         raw = read_bytes(path, folder=out, limit=OLD_LEDGER_LIMIT, label="the output folder")
     except Unreadable as error:
         raise OutputError([error.problem.within(str(path))]) from None
     records = []
-    for line in raw.split(b"\n"):
+    for number, line in enumerate(raw.split(b"\n"), start=1):
+        if not line.strip():
+            continue
         record = _old_record(line)
         if record is not None:
             records.append(record)
+        elif not line.startswith(b'{"patient": "'):
+            message = (
+                f"line {number} is not a ledger record; nothing was sent. Restore the file "
+                "from a backup, or move it away to start a new ledger (every plan then "
+                "counts as not sent)"
+            )
+            raise OutputError([Problem(str(path), message)])
     return records
 
 

@@ -17,6 +17,7 @@ import errno
 import os
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -27,6 +28,7 @@ import pypdf
 import pytest
 
 from generator.core import atomic
+from generator.core.errors import OutputError
 from generator.mail.ledger import Ledger, Status
 
 from ..conftest import REPO, make_scratch
@@ -406,7 +408,6 @@ def test_a_read_only_output_folder_is_reported(tmp_path):
 
 # --- email: the ledger on a failing disk, a reply lost after the data, a run killed ------------
 
-
 EMAIL_SETTINGS = """
 [email]
 sender = "Test Clinic <plans@test-clinic.example>"
@@ -529,7 +530,7 @@ def test_a_claim_of_a_running_run_is_left_alone_even_with_resend(tmp_path):
         assert ledger.status("P1", "v1") is Status.UNKNOWN  # it ended without settling
 
 
-def test_an_old_ledger_line_cut_short_is_skipped(tmp_path):
+def test_an_old_ledger_line_cut_short_is_skipped_and_a_damaged_one_refused(tmp_path):
     old = tmp_path / "email-ledger.jsonl"
     old.write_bytes(
         b'{"patient": "P1", "version": "v1", "message_id": "<a@b>", "sent": "x"}\n'
@@ -542,3 +543,35 @@ def test_an_old_ledger_line_cut_short_is_skipped(tmp_path):
     with Ledger.open(tmp_path) as ledger:
         assert ledger.status("P1", "v1") is Status.SENT and ledger.status("P3", "v3") is Status.SENT
         assert ledger.status("P2", "v2") is Status.NEW
+    (tmp_path / "email-ledger.sqlite").unlink()
+    old.write_bytes(b'\xff\xfe garbage\n[1, 2]\n"text"\n')
+    with pytest.raises(OutputError) as caught:
+        Ledger.open(tmp_path)
+    assert str(caught.value).startswith(f"{old}: line 1 is not a ledger record; nothing was sent")
+
+
+def test_an_unreadable_ledger_is_reported(tmp_path):
+    path = tmp_path / "email-ledger.sqlite"
+    path.mkdir()
+    with pytest.raises(OutputError) as caught:
+        Ledger.open(tmp_path)
+    assert str(caught.value) == (
+        f"{path}: is not a regular file (a folder, a device or a pipe); remove it"
+    )
+    path.rmdir()
+    path.write_bytes(b"SQLite format 3\x00" + b"\xff" * 4000)
+    with pytest.raises(OutputError) as caught:
+        Ledger.open(tmp_path)
+    assert str(caught.value).startswith(
+        f"{path}: is damaged and cannot be read as the email ledger ("
+    )
+    path.unlink()
+    with contextlib.closing(sqlite3.connect(path)) as other:  # another program's database
+        other.execute("CREATE TABLE notes (text)")
+        other.commit()
+    with pytest.raises(OutputError) as caught:
+        Ledger.open(tmp_path)
+    assert str(caught.value).startswith(
+        f"{path}: is damaged and cannot be read as the email ledger (it is not an email "
+        "ledger of r2r); nothing was sent."
+    )
