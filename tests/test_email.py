@@ -73,11 +73,11 @@ def project(built, tmp_path) -> Scratch:
     return Scratch(root)
 
 
-def send(project: Scratch, port: int, **options):
+def send(project: Scratch, port: int, as_of: dt.date = AS_OF, **options):
     return email_plans(
         project.project,
         [project.root / "patients"],
-        as_of=AS_OF,
+        as_of=as_of,
         overrides=SmtpOverrides("127.0.0.1", port, options.pop("security", None)),
         sender_factory=lambda config: SmtpSender(config, backoff=0.01),
         **options,
@@ -152,6 +152,27 @@ def test_a_second_run_sends_nothing_and_a_changed_plan_is_sent_again(project, in
     assert sorted(resent.sent) == PATIENTS and len(server.messages) == 7
     ids = [str(m["Message-ID"]) for m in server.messages]
     assert len(set(ids)) == 7  # a deliberate resend is a new message, not a duplicate
+
+
+def test_the_same_file_on_another_day_sends_nothing_and_a_new_check_in_sends_once(project, inbox):
+    server, port = inbox
+    assert send(project, port).exit_code == 0 and len(server.messages) == 3
+    for later in (AS_OF + dt.timedelta(days=1), AS_OF + dt.timedelta(days=9)):
+        again = send(project, port, as_of=later)
+        assert again.sent == [] and sorted(again.skipped) == PATIENTS, later
+    assert len(server.messages) == 3
+    tomas = project.root / "patients" / "P1002.yaml"
+    tomas.write_text(
+        tomas.read_text()
+        + "  - {date: 2026-11-23, stage: 5, pain_during: 2, pain_next_morning: 1}\n"
+    )
+    amber = send(project, port, as_of=AS_OF + dt.timedelta(days=2))
+    assert amber.sent == ["P1002"] and len(server.messages) == 4
+    assert send(project, port, as_of=AS_OF + dt.timedelta(days=3)).sent == []
+    text = server.messages[-1].get_body(("plain",)).get_content()
+    assert "What changed in your calendar since your last plan:" in text
+    assert "Google Calendar and Outlook, only add the new ones" in text
+    assert ": moved from " in text
 
 
 def ledger_rows(project: Scratch) -> list[tuple[str, str, str]]:

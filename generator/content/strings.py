@@ -332,6 +332,10 @@ class EmailText(Section):
     paused: str
     complete: str
     red_flags: str
+    changes_title: str
+    moved: str
+    cancelled: str
+    calendar_update: str
     sign_off: str
     footer: str
 

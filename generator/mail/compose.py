@@ -2,8 +2,11 @@
 
 One message per patient, to the patient's own address: a short text body and an HTML
 alternative from `templates/email/`, with `plan.pdf` and `plan.ics` attached. The subject
-comes from `site.toml` and says nothing about health. The Message-ID is derived from the plan
-version, so a message re-sent after a lost reply can be recognised as the same message.
+comes from `site.toml` and says nothing about health. The message's version is the plan's
+(what the patient sees, not the day it was printed) with the address and the subject, so the
+same plan made on another day is not sent again; the Message-ID is derived from it, so a
+message re-sent after a lost reply can be recognised as the same message. The body lists the
+sessions the new version moved or cancelled.
 
 The recipient is built as a structured address, never by formatting text, and the finished
 message is read back as a mail program reads it: unless its only recipient is the patient's
@@ -26,6 +29,7 @@ import jinja2
 from generator.content.library import Library
 from generator.content.settings import EmailOptions
 from generator.core.errors import Problem, RecordError
+from generator.outputs.plan_state import PlanState
 from generator.patients.model import Patient
 from generator.patients.schedule import Schedule
 from generator.render.environment import render
@@ -37,15 +41,16 @@ class Outgoing:
 
     patient_id: str
     address: str
-    version: str  # sha256 of the recipient, the subject and the attachments
+    version: str  # sha256 of the recipient, the subject and the plan's version
     message: EmailMessage
 
 
-def plan_version(address: str, subject: str, pdf: bytes, ics: bytes) -> str:
-    """What makes two sendings of a plan the same message."""
+def message_version(address: str, subject: str, plan: str) -> str:
+    """What makes two sendings of a plan the same message: the plan's version (see
+    `generator.outputs.plan_state`), to the same address, under the same subject."""
     digest = hashlib.sha256()
-    for part in (address.encode(), subject.encode(), pdf, ics):
-        digest.update(hashlib.sha256(part).digest())
+    for part in (address, subject, plan):
+        digest.update(hashlib.sha256(part.encode()).digest())
     return digest.hexdigest()
 
 
@@ -55,6 +60,8 @@ def compose(
     pdf: bytes,
     ics: bytes,
     *,
+    plan: PlanState,
+    as_of: dt.date,
     library: Library,
     env: jinja2.Environment,
     now: dt.datetime,
@@ -64,8 +71,14 @@ def compose(
     options = _options(library)
     if not patient.email:
         raise RecordError([Problem("email", "is needed to email the plan; the plan was made")])
-    version = plan_version(patient.email, options.subject, pdf, ics)
-    context = {"patient": patient, "schedule": schedule, "t": library.strings}
+    version = message_version(patient.email, options.subject, plan.version)
+    context = {
+        "patient": patient,
+        "schedule": schedule,
+        "changes": plan.changes,
+        "as_of": as_of,
+        "t": library.strings,
+    }
     message = EmailMessage(policy=email.policy.SMTP)
     try:
         message["To"] = Address(display_name=patient.name, addr_spec=patient.email)

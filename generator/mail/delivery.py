@@ -132,7 +132,7 @@ def email_plans(
     with Ledger.open(project.out, read_only=dry_run) as ledger:
         plans = make_plans(library, env, paths, as_of=as_of, jobs=jobs, reporter=reporter)
         report = EmailReport(plans)
-        queue = _compose_all(report, library, env, now(), resend, ledger)
+        queue = _compose_all(report, library, env, now(), as_of, resend, ledger)
         if dry_run:
             report.mode = "dry-run"
             remove_leftovers(project.outbox_dir, older_than=time.time())  # from a killed dry run
@@ -168,6 +168,7 @@ def _compose_all(
     library: Library,
     env: jinja2.Environment,
     now: dt.datetime,
+    as_of: dt.date,
     resend: bool,
     ledger: Ledger,
 ) -> list[Outgoing]:
@@ -184,6 +185,8 @@ def _compose_all(
                 draft.schedule,
                 (folder / PLAN_PDF).read_bytes(),
                 (folder / PLAN_ICS).read_bytes(),
+                plan=report.plans.versions[draft.patient.id],
+                as_of=as_of,
                 library=library,
                 env=env,
                 now=now,

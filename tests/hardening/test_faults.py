@@ -201,10 +201,10 @@ def small_disk(path: Path, size: str) -> Iterator[None]:
 
 def fill(disk: Path) -> None:
     """Use every free byte of the filesystem holding `disk`."""
-    with (disk / "filler").open("wb") as handle, contextlib.suppress(OSError):
+    # Unbuffered: a buffered file would raise the full disk again when it is closed.
+    with (disk / "filler").open("wb", buffering=0) as handle, contextlib.suppress(OSError):
         while True:
             handle.write(b"\0" * 65536)
-            handle.flush()
     with contextlib.suppress(OSError):
         (disk / "filler").open("ab").close()
 
@@ -342,8 +342,11 @@ def test_an_injected_write_error_keeps_the_previous_plans(tmp_path, monkeypatch,
             scratch.root, ["plans", "patients", "--as-of", "2026-11-30", "--jobs", "1"]
         )
     assert_clean(failed, 1)
+    # A new plan date remakes only the PDFs (the same file is the same version and calendar).
     assert failed.errors == [
-        f"{out}/plans/K000/plan.ics: cannot be written: {reason}; the previous version is kept"
+        f"{name}/plan.pdf ({name}): {out}/plans/{name}/plan.pdf: cannot be written: {reason}; "
+        "the previous version is kept"
+        for name in ("K000", "K001")
     ]
     assert outputs(out) == before
     assert leftovers(out) == []

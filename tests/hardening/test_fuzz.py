@@ -751,14 +751,13 @@ def patient_data(draw) -> dict[str, Any]:
         "id": "P1",
         "name": "Ana",
         "injury": {"site": draw(st.sampled_from(sorted(SITES)))},
-        "clearance": {"by": "Dr X", "on": clearance}
-        | ({"imaging": {"method": "mri", "on": clearance}} if draw(st.integers(0, 4)) else {}),
+        "clearance": {"by": "Dr X", "on": clearance, "imaging": {"method": "mri", "on": clearance}},
         "plan": {
             "start": start,
             "run_days": days,
             "protocol": draw(st.sampled_from(["auto", *PROTOCOLS])),
-        }
-        | ({"protocol_reason": "Chosen on purpose."} if draw(st.booleans()) else {}),
+            "protocol_reason": "Chosen on purpose.",
+        },
         "checkins": checkins,
         "reviews": reviews,
     }
