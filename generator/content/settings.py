@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from generator.content.pictures import read_picture
 from generator.core import validators
 from generator.core.errors import Problem, SettingsError
 from generator.core.files import Unreadable, read_text
@@ -211,6 +212,11 @@ def _file_problems(settings: Settings, project: Project) -> Iterator[Problem]:
         yield Problem("clinic.logo", f"no such file: {settings.clinic.logo}")
     elif logo.suffix.lower() not in LOGO_TYPES:
         yield Problem("clinic.logo", "must be an SVG, PNG, JPEG or WebP picture")
+    else:
+        try:  # the site and the PDFs publish the checked copy that this makes
+            read_picture(logo, folder=project.root)
+        except Unreadable as unreadable:
+            yield Problem("clinic.logo", f"{settings.clinic.logo} {unreadable.problem.message}")
     if settings.email and settings.email.ca_file:
         ca_file = (project.root / settings.email.ca_file).resolve()
         if not ca_file.is_relative_to(project.root) or not ca_file.is_file():

@@ -33,6 +33,7 @@ class PdfConfig:
     root: Path
     mounts: tuple[tuple[str, Path], ...]  # a public URL prefix served from a project folder
     stylesheets: tuple[Stylesheet, ...]
+    pictures: tuple[Path, ...] = ()  # files and folders served only as checked pictures
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,10 @@ def pdf_writer(config: PdfConfig) -> PdfWriter:
     from generator.render.pdf_writer import PdfWriter
 
     writer = PdfWriter(
-        config.root, config.mounts, [(sheet.text, sheet.base_url) for sheet in config.stylesheets]
+        config.root,
+        config.mounts,
+        [(sheet.text, sheet.base_url) for sheet in config.stylesheets],
+        pictures=config.pictures,
     )
     # What exists now (the fonts, the stylesheets, in one process the whole library) lives
     # for the batch: out of the garbage collector's sight, it is not traversed again on every
