@@ -115,7 +115,8 @@ def _read_text(path: Path) -> str:
     character fails only the record that holds it."""
     if path.suffix.lower() not in PATIENT_SUFFIXES:
         raise Unreadable(Problem("", "is not a patient file (.yaml, .yml or .csv)"))
-    return read_text(path, folder=path.parent, limit=MAX_FILE_BYTES, label="its folder", nul=True)
+    folder = path.parent.resolve()  # the folder named on the command line may be a link
+    return read_text(path, folder=folder, limit=MAX_FILE_BYTES, label="its folder", nul=True)
 
 
 def _yaml_record(text: str) -> Any:
