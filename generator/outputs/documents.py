@@ -98,6 +98,7 @@ def render_documents(
         Task(
             f"{doc.name} ({doc.source})",
             PdfJob(doc.html(), base_url, tree.root / doc.name, private=tree.private),
+            private=tree.private,
         )
         for doc in stale
     )

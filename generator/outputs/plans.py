@@ -32,6 +32,7 @@ from generator.patients.model import Patient, resolve_protocol
 from generator.patients.readers import PatientRecord, read_patients
 from generator.patients.schedule import Light, Schedule, ScheduleProblem, make_schedule
 from generator.render.environment import make_environment, render
+from generator.render.fonts import printable, unprintable_fields
 
 PLAN_PDF, PLAN_ICS = "plan.pdf", "plan.ics"
 
@@ -140,6 +141,7 @@ def schedule_for(record: PatientRecord, library: Library, as_of: dt.date) -> Sch
     if patient is None or protocol is None:
         raise RecordError([Problem(record.source, "is not a valid patient record")])
     _check_language(patient, record.source, library)
+    _check_fonts(patient, record.source, library)
     try:
         return make_schedule(patient, protocol, as_of)
     except ScheduleProblem as problem:
@@ -179,6 +181,21 @@ def _strings_for(patient: Patient, source: str, library: Library) -> Strings:
         return library.strings
     _check_language(patient, source, library)
     return load_strings(library.project.templates_dir, language)
+
+
+def _check_fonts(patient: Patient, source: str, library: Library) -> None:
+    """Every text of the patient must print: a character no font covers would be a box."""
+    covered = printable(library.project.static_dir / "fonts")
+    if covered is None:
+        return
+    message = (
+        "has a character that none of the fonts installed for the PDFs can print (it would "
+        "print as a box); write it otherwise, or install a font that covers it"
+    )
+    fields = unprintable_fields(patient, covered)
+    problems = [Problem(f"{source}: {field}", message) for field in fields]
+    if problems:
+        raise RecordError(problems)
 
 
 def _check_language(patient: Patient, source: str, library: Library) -> None:
