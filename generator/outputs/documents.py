@@ -95,11 +95,7 @@ def render_documents(
     if stale:
         warn_if_slow_subsetting()
     tasks = (
-        Task(
-            f"{doc.name} ({doc.source})",
-            PdfJob(doc.html(), base_url, tree.root / doc.name, private=tree.private),
-            private=tree.private,
-        )
+        Task(f"{doc.name} ({doc.source})", _job(doc, tree, base_url), private=tree.private)
         for doc in stale
     )
     report = run_batch(
@@ -118,6 +114,11 @@ def render_documents(
         else:
             tree.keep(doc.name)
     return report
+
+
+def _job(doc: Document, tree: OutputTree, base_url: str) -> PdfJob:
+    target, root = tree.target(doc.name)
+    return PdfJob(doc.html(), base_url, target, private=tree.private, root=root)
 
 
 @cache

@@ -22,7 +22,7 @@ from generator.content.library import Library, load_library
 from generator.content.protocols import Stage
 from generator.content.strings import Strings, load_strings, strings_file
 from generator.core.batch import BatchReport, Reporter
-from generator.core.errors import Problem, RecordError
+from generator.core.errors import OutputError, Problem, RecordError
 from generator.core.project import Project
 from generator.outputs.calendar import plan_calendar
 from generator.outputs.documents import Document, pdf_config, render_documents, stale_documents
@@ -287,9 +287,14 @@ def make_plans(
     if stale:  # a template error must stop the run before any plan is written
         stale[0] = stale[0].prepared()
     config = pdf_config(library, env)
-    for draft in report.drafts:
+    for draft in list(report.drafts):
         calendar = plan_calendar(draft.patient, draft.schedule, library.settings, draft.strings)
-        tree.write(f"{draft.patient.id}/{PLAN_ICS}", calendar)
+        try:
+            tree.write(f"{draft.patient.id}/{PLAN_ICS}", calendar)
+        except OutputError as error:  # its folder is a link: that patient fails alone
+            report.refuse(draft.source, error.problems)
+            report.drafts.remove(draft)
+            stale = [doc for doc in stale if doc.source != draft.patient.id]
     report.batch = render_documents(
         stale,
         tree,

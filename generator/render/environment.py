@@ -18,7 +18,8 @@ from jinja2.loaders import split_template_path
 from generator import __version__
 from generator.content.library import Library
 from generator.content.strings import Strings
-from generator.core.errors import ContentError, Problem
+from generator.core.atomic import make_dir
+from generator.core.errors import ContentError, OutputError, Problem
 from generator.core.files import Unreadable, read_text
 from generator.render.wording import minutes_text, session_text
 
@@ -127,8 +128,9 @@ def _bytecode_cache(folder: Path) -> jinja2.BytecodeCache | None:
     # Compiled templates are kept between runs (Jinja checks each against its source), in the
     # private state folder; if it cannot be created, templates are simply compiled each time.
     try:
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    except OSError:
+        make_dir(folder.parent, private=True)  # the state folder: owner-only from the start
+        make_dir(folder, private=True)
+    except OutputError:
         return None
     return _CompiledTemplates(str(folder))
 

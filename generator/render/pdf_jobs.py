@@ -44,6 +44,7 @@ class PdfJob:
     base_url: str
     target: Path
     private: bool = False
+    root: Path | None = None  # no link below it on the way to `target`
 
 
 def pdf_writer(config: PdfConfig) -> PdfWriter:
@@ -67,5 +68,5 @@ def pdf_writer(config: PdfConfig) -> PdfWriter:
 def render_job(writer: PdfWriter, job: PdfJob) -> str:
     """Batch work: render one document, write it atomically, return the hash of its bytes."""
     pdf = writer.render(job.html, job.base_url)
-    write_atomic(job.target, pdf, private=job.private)
+    write_atomic(job.target, pdf, private=job.private, root=job.root)
     return hashlib.sha256(pdf).hexdigest()
