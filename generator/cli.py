@@ -192,7 +192,7 @@ def plans(options: RunOptions, patients: tuple[Path, ...], as_of: str | None) ->
     is_flag=True,
     help="Write each message to OUT/outbox/<id>.eml instead of sending it.",
 )
-@click.option("--resend", is_flag=True, help="Send again plans that were already sent.")
+@click.option("--resend", is_flag=True, help="Send again plans already sent or possibly delivered.")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask before sending.")
 @click.option("--smtp-host", help="The SMTP server [default: site.toml].")
 @click.option("--smtp-port", type=click.IntRange(1, 65535), help="Its port [default: site.toml].")
@@ -215,13 +215,17 @@ def email(
 ) -> None:
     """Email each patient their plan (plan.pdf and plan.ics), once per version of the plan.
 
-    Makes each plan first if it is missing or out of date. A ledger in OUT/ records every
-    message the server accepts, so a re-run sends only what is missing or changed. The user
-    name and password come from the environment variables that site.toml names. On a
-    terminal, shows who will get a message and asks first (--yes skips the question).
+    Makes each plan first if it is missing or out of date. A ledger,
+    OUT/email-ledger.sqlite, records every message, so a re-run, or a second run at the same
+    time, sends only what is missing or changed. A message the server took but never
+    confirmed (the connection broke after the whole message was sent) is recorded as possibly
+    delivered and is sent again only with --resend. The user name and password come from the
+    environment variables that site.toml names. On a terminal, shows who will get a message
+    and asks first (--yes skips the question).
 
-    Exit status: 0 all sent (or already sent); 1 some plans or messages failed, or sending
-    was cancelled (the others are sent and recorded); 2 settings or content error.
+    Exit status: 0 all sent (or already sent); 1 some plans or messages failed or may not
+    have arrived, the ledger cannot be used, or sending was cancelled (the others are sent
+    and recorded); 2 settings or content error.
     """
     day = _as_of(as_of)
     from generator.mail.delivery import SmtpOverrides, email_plans

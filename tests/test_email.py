@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import email
 import email.policy
 import json
+import os
 import shutil
-import socket
+import sqlite3
 import ssl
 import stat
-from email.message import EmailMessage
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -22,8 +25,11 @@ from generator.mail.delivery import SmtpOverrides, email_plans
 from generator.mail.smtp import SmtpSender
 
 from .conftest import REPO, Scratch, make_scratch
+from .mailserver import Inbox, free_port, running
 
 pytestmark = pytest.mark.slow
+
+LEDGER = "email-ledger.sqlite"
 
 AS_OF = dt.date(2026, 11, 23)
 EMAIL_SETTINGS = """
@@ -38,49 +44,11 @@ smtp_security = "none"
 PATIENTS = ["P1001", "P1002", "P1005"]
 
 
-class Inbox:
-    """An SMTP handler that keeps what it accepts, and misbehaves when asked to."""
-
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-        self.refuse: set[str] = set()
-        self.busy: dict[str, int] = {}  # address -> how many 451 replies to give first
-        self.drop_after: int | None = None  # close the connection instead of accepting more
-
-    async def handle_RCPT(self, server, session, envelope, address, options):
-        if address in self.refuse:
-            return "550 5.1.1 No such mailbox"
-        if self.busy.get(address):
-            self.busy[address] -= 1
-            return "451 4.3.0 Mailbox busy, try again later"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):
-        if self.drop_after is not None and len(self.messages) >= self.drop_after:
-            server.transport.close()
-            return "421 4.3.2 Going away"
-        parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        self.messages.append(parsed)
-        return "250 OK queued"
-
-    def recipients(self) -> list[str]:
-        return [str(m["To"].addresses[0].addr_spec) for m in self.messages]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def inbox():
     handler = Inbox()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield handler, controller.port
-    controller.stop()
+    with running(handler) as port:
+        yield handler, port
 
 
 @pytest.fixture(scope="module")
@@ -114,6 +82,22 @@ def send(project: Scratch, port: int, **options):
         sender_factory=lambda config: SmtpSender(config, backoff=0.01),
         **options,
     )
+
+
+def email_command(project: Scratch, port: int) -> list[str]:
+    """`r2r email` of the project's patients to the server on loopback at `port`."""
+    return [
+        "email",
+        str(project.root / "patients"),
+        "--as-of",
+        AS_OF.isoformat(),
+        "--smtp-host",
+        "127.0.0.1",
+        "--smtp-port",
+        str(port),
+        "--smtp-security",
+        "none",
+    ]
 
 
 def test_each_patient_gets_one_message_with_their_own_plan(project, inbox):
@@ -170,17 +154,26 @@ def test_a_second_run_sends_nothing_and_a_changed_plan_is_sent_again(project, in
     assert len(set(ids)) == 7  # a deliberate resend is a new message, not a duplicate
 
 
+def ledger_rows(project: Scratch) -> list[tuple[str, str, str]]:
+    """(patient, state, Message-ID) of every row of the project's ledger, by patient."""
+    with contextlib.closing(sqlite3.connect(project.root / "output" / LEDGER)) as db:
+        query = "SELECT patient, state, message_id FROM messages ORDER BY patient"
+        return db.execute(query).fetchall()
+
+
 def test_the_ledger_records_each_message_privately(project, inbox):
-    _, port = inbox
+    server, port = inbox
     send(project, port)
-    ledger = project.root / "output" / "email-ledger.jsonl"
+    ledger = project.root / "output" / LEDGER
+    assert ledger.read_bytes().startswith(b"SQLite format 3\x00")
     assert stat.S_IMODE(ledger.stat().st_mode) == 0o600
-    lines = ledger.read_text().splitlines()
-    assert len(lines) == 3
-    assert all(
-        set(json.loads(line)) == {"patient", "version", "message_id", "sent"} for line in lines
-    )
-    assert "example.org" not in ledger.read_text()  # ids only, no addresses
+    sent = {str(m["To"].addresses[0].addr_spec): str(m["Message-ID"]) for m in server.messages}
+    assert ledger_rows(project) == [
+        ("P1001", "sent", sent["maya.okafor@example.org"]),
+        ("P1002", "sent", sent["tomas.herrera@example.org"]),
+        ("P1005", "sent", sent["samuel.wright@example.org"]),
+    ]
+    assert b"example.org" not in ledger.read_bytes()  # ids only, no addresses
 
 
 def test_a_refused_recipient_fails_alone_and_a_rerun_sends_only_it(project, inbox):
@@ -205,16 +198,17 @@ def test_a_temporary_failure_is_retried(project, inbox):
     assert report.exit_code == 0 and len(server.messages) == 3
 
 
-def test_a_dropped_connection_loses_nothing_and_sends_nothing_twice(project, inbox):
+def test_a_connection_dropped_before_the_data_is_retried_then_given_up(project, inbox):
     server, port = inbox
-    server.drop_after = 1
+    server.drop_before_data = 1
     first = send(project, port)
     assert len(first.sent) == 1 and len(first.failed) == 2
     assert all(
         "the connection was lost" in message and "gave up after 3 attempts" in message
         for message in (p.message for p in first.failed)
     )
-    server.drop_after = None
+    assert [row[0] for row in ledger_rows(project)] == first.sent  # no claim is left behind
+    server.drop_before_data = None
     second = send(project, port)
     assert sorted(first.sent + second.sent) == PATIENTS and second.skipped == first.sent
     assert sorted(server.recipients()) == sorted(set(server.recipients()))
@@ -225,7 +219,7 @@ def test_a_server_that_is_down_is_reported_for_every_message(project):
     report = send(project, free_port())
     assert report.sent == [] and len(report.failed) == 3
     assert all("cannot reach the mail server 127.0.0.1" in p.message for p in report.failed)
-    assert not (project.root / "output" / "email-ledger.jsonl").exists()
+    assert ledger_rows(project) == []
 
 
 @pytest.fixture
@@ -333,23 +327,12 @@ def test_a_dry_run_writes_private_eml_files_and_sends_nothing(project, inbox):
         draft["X-Unsent"] == "1" and draft["To"].addresses[0].addr_spec == "maya.okafor@example.org"
     )
     assert server.messages == []
-    assert not (project.root / "output" / "email-ledger.jsonl").exists()
+    assert not (project.root / "output" / LEDGER).exists()
 
 
 def test_the_cli_sends_without_asking_when_no_terminal_is_attached(project, inbox):
     _server, port = inbox
-    result = project.cli(
-        "email",
-        str(project.root / "patients"),
-        "--as-of",
-        AS_OF.isoformat(),
-        "--smtp-host",
-        "127.0.0.1",
-        "--smtp-port",
-        str(port),
-        "--smtp-security",
-        "none",
-    )
+    result = project.cli(*email_command(project, port))
     assert result.exit_code == 0, result.output
     assert "email: 3 sent, 0 skipped as already sent, 0 failed" in result.output
     for word in ("maya.okafor", "Okafor", "tomas.herrera"):
@@ -371,3 +354,57 @@ def test_sending_needs_an_email_section(scratch):
     result = scratch.cli("email", str(REPO / "examples" / "patients" / "P1001.yaml"), "--yes")
     assert result.exit_code == 2
     assert "error: site.toml: has no [email] section" in result.output
+
+
+def test_two_runs_at_once_send_each_plan_exactly_once(project):
+    server = Inbox(hold_first=True)  # the first message waits until the other run connects
+    with running(server) as port:
+        command = ["--project", str(project.root), *email_command(project, port), "--yes"]
+        runs = [
+            subprocess.Popen(
+                [sys.executable, "-m", "generator", *command, "--jobs", "1"],
+                cwd=project.root,
+                env={**os.environ, "PYTHONPATH": str(REPO)},
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(2)
+        ]
+        outputs = [run.communicate(timeout=300) for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], outputs
+    assert server.overlapped  # both runs were connected while a message was being sent
+    assert sorted(server.recipients()) == [
+        "maya.okafor@example.org",
+        "samuel.wright@example.org",
+        "tomas.herrera@example.org",
+    ]
+    assert [(row[0], row[1]) for row in ledger_rows(project)] == [
+        (patient, "sent") for patient in PATIENTS
+    ]
+    sent = [int(err.split("email: ")[1].split(" sent")[0]) for _out, err in outputs]
+    assert sum(sent) == 3 and all("Traceback" not in err for _out, err in outputs)
+
+
+def test_the_old_ledger_is_imported_once_and_its_plans_are_not_sent_again(project, inbox):
+    server, port = inbox
+    assert send(project, port).exit_code == 0
+    rows = ledger_rows(project)
+    with contextlib.closing(sqlite3.connect(project.root / "output" / LEDGER)) as db:
+        versions = dict(db.execute("SELECT patient, version FROM messages").fetchall())
+    (project.root / "output" / LEDGER).unlink()
+    old = project.root / "output" / "email-ledger.jsonl"
+    lines = [  # as the JSON-lines ledger wrote them, with a line a crash cut short
+        json.dumps(
+            {"patient": p, "version": versions[p], "message_id": m, "sent": "2026-11-20T09:00:00"}
+        )
+        for p, _state, m in rows[:2]
+    ]
+    old.write_text(lines[0] + '\n{"patient": "P10\n' + lines[1] + "\n")
+    upgraded = send(project, port)
+    assert upgraded.sent == ["P1005"] and upgraded.skipped == ["P1001", "P1002"]
+    assert len(server.messages) == 4
+    old.write_text("no longer read\n")
+    again = send(project, port)
+    assert again.exit_code == 0 and again.sent == [] and len(server.messages) == 4

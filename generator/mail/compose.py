@@ -4,6 +4,10 @@ One message per patient, to the patient's own address: a short text body and an 
 alternative from `templates/email/`, with `plan.pdf` and `plan.ics` attached. The subject
 comes from `site.toml` and says nothing about health. The Message-ID is derived from the plan
 version, so a message re-sent after a lost reply can be recognised as the same message.
+
+The recipient is built as a structured address, never by formatting text, and the finished
+message is read back as a mail program reads it: unless its only recipient is the patient's
+address and it holds no header we did not write, it is refused.
 """
 
 from __future__ import annotations
@@ -13,7 +17,9 @@ import email.policy
 import email.utils
 import hashlib
 from dataclasses import dataclass
+from email.headerregistry import Address
 from email.message import EmailMessage
+from email.parser import BytesHeaderParser
 
 import jinja2
 
@@ -62,8 +68,8 @@ def compose(
     context = {"patient": patient, "schedule": schedule, "t": library.strings}
     message = EmailMessage(policy=email.policy.SMTP)
     try:
-        message["To"] = email.utils.formataddr((patient.name, patient.email))
-    except (ValueError, TypeError) as error:  # a line break hidden in an encoded word
+        message["To"] = Address(display_name=patient.name, addr_spec=patient.email)
+    except (ValueError, TypeError, IndexError) as error:  # IndexError: a bare "name@"
         raise RecordError(
             [Problem("name", f"cannot be used in a message header: {error}")]
         ) from None
@@ -88,7 +94,30 @@ def compose(
         filename="plan.ics",
         params={"method": "PUBLISH", "charset": "utf-8"},
     )
+    if not addressed_only_to(message, patient.email):
+        raise RecordError([Problem("name", MISREAD)])
     return Outgoing(patient.id, patient.email, version, message)
+
+
+MISREAD = (
+    "cannot be used in a message header: read back, the message would not go to the "
+    "patient's address alone"
+)
+
+
+def addressed_only_to(message: EmailMessage, address: str) -> bool:
+    """Whether `message`, read back from its bytes, has `address` as its one recipient and
+    no header beyond those it was given (an encoded line break could add a Bcc)."""
+    # Its header block exactly as the generator writes it (the same fold of each header),
+    # without encoding the attachments: reading the whole message back took 20 times longer.
+    raw = b"".join(message.policy.fold_binary(name, value) for name, value in message.raw_items())
+    modern = BytesHeaderParser(policy=email.policy.default).parsebytes(raw)
+    legacy = BytesHeaderParser().parsebytes(raw)  # how older mail programs split the header
+    if [name.lower() for name in modern] != [name.lower() for name in message]:
+        return False
+    read = [a.addr_spec for header in modern.get_all("To", []) for a in header.addresses]
+    split = [pair[1] for pair in email.utils.getaddresses(legacy.get_all("To", []))]
+    return read == [address] and split == [address]
 
 
 def _options(library: Library) -> EmailOptions:

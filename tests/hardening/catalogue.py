@@ -8,12 +8,12 @@ command ended through our own error handling: no Python traceback, no unhandled 
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import csv
 import io
 import os
 import re
-import socket
 import subprocess
 import sys
 import threading
@@ -33,6 +33,7 @@ from generator.cli import main
 from generator.core.yamlio import parse_yaml
 
 from ..conftest import REPO, make_scratch
+from ..mailserver import LONG_LINE, Inbox, free_port, recipients, running
 
 CASES_DIR = Path(__file__).parent / "cases"
 AS_OF = "2026-11-23"
@@ -249,13 +250,6 @@ class _Recording(BaseHTTPRequestHandler):
         pass
 
 
-def free_port() -> int:
-    """A loopback port with nothing listening on it."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 # --- running and checking -----------------------------------------------------------------------
 
 
@@ -310,7 +304,8 @@ def run_case(case: Case, tmp_path: Path) -> Outcome:
     """Build the case's project, run its command, and check every expectation it states."""
     scratch = make_scratch(tmp_path / "project")
     root = scratch.root
-    places = {"root": str(root), "tmp": str(tmp_path), "dead_port": str(free_port())}
+    dead_port = str(free_port())
+    places = {"root": str(root), "tmp": str(tmp_path), "dead_port": dead_port}
     spec = case.spec
     httpd = None
     if spec.get("server"):
@@ -318,17 +313,31 @@ def run_case(case: Case, tmp_path: Path) -> Outcome:
         _Recording.requests = []
         threading.Thread(target=httpd.serve_forever, daemon=True).start()
         places["server"] = f"http://127.0.0.1:{httpd.server_address[1]}"
-    try:
-        prepare(case, root, places)
-        args = [fill(a, places) for a in spec["run"]]
-        outcome = run_cli(root, args, subprocess_=bool(spec.get("subprocess")))
-    finally:
-        if httpd is not None:
-            httpd.shutdown()
+    inbox = Inbox(**{k: fill(v, SMTP_PLACES) for k, v in spec.get("smtp", {}).items()})
+    with contextlib.ExitStack() as stack:
+        smtp = "smtp" in spec
+        places["smtp_port"] = str(stack.enter_context(running(inbox))) if smtp else dead_port
+        try:
+            prepare(case, root, places)
+            args = [fill(a, places) for a in spec["run"]]
+            outcome = run_cli(root, args, subprocess_=bool(spec.get("subprocess")))
+        finally:
+            if httpd is not None:
+                httpd.shutdown()
     check_outcome(case, outcome, root, places)
     if httpd is not None:
         assert _Recording.requests == [], f"the build fetched {_Recording.requests}"
+    if "delivered" in spec:  # to these envelope recipients, and each message says so
+        assert sorted(inbox.recipients()) == sorted(spec["delivered"]), outcome.output
+        assert inbox.header_recipients() == inbox.envelopes, inbox.header_recipients()
     return outcome
+
+
+# Placeholders of an `smtp:` misbehaviour: what a hostile mail server could reply.
+SMTP_PLACES = {
+    "long_line": LONG_LINE,
+    "escapes": "\x1b]0;owned\x07\x1b[2J\x1b[31m",
+}
 
 
 def check_outcome(case: Case, outcome: Outcome, root: Path, places: dict[str, str]) -> None:
@@ -367,6 +376,8 @@ def check_outcome(case: Case, outcome: Outcome, root: Path, places: dict[str, st
         data = (root / name).read_text(encoding="utf-8")
         for text in texts:
             assert fill(text, places) not in data, f"{text!r} in {name}"
+    for name, addresses in spec.get("recipients", {}).items():
+        assert recipients((root / name).read_bytes()) == addresses, f"{name} goes elsewhere"
     for name in spec.get("safe_html", []):
         assert_safe_content(root / name)
     for name, texts in spec.get("pdf_text", {}).items():

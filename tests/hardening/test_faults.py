@@ -1,4 +1,5 @@
-"""Faults: a run killed mid-batch, a full disk, a read-only output folder.
+"""Faults: a run killed mid-batch, a full disk, a read-only output folder, a mail server
+that hangs up after taking a message.
 
 Each fault is made real where this machine allows it (SIGKILL always; a small tmpfs, and a
 read-only remount of it, when we may mount, as root in a container usually may) and is also
@@ -13,10 +14,10 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import errno
-import json
 import os
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -28,9 +29,10 @@ import pytest
 
 from generator.core import atomic
 from generator.core.errors import OutputError
-from generator.mail.ledger import Ledger
+from generator.mail.ledger import Ledger, Status
 
 from ..conftest import REPO, make_scratch
+from ..mailserver import Inbox, running
 from .catalogue import Outcome, run_cli
 
 pytestmark = pytest.mark.slow
@@ -404,56 +406,172 @@ def test_a_read_only_output_folder_is_reported(tmp_path):
         assert outputs(out) == before
 
 
-# --- the email ledger on a failing disk ---------------------------------------------------------
+# --- email: the ledger on a failing disk, a reply lost after the data, a run killed ------------
+
+EMAIL_SETTINGS = """
+[email]
+sender = "Test Clinic <plans@test-clinic.example>"
+subject = "Your running plan from Test Clinic"
+smtp_host = "127.0.0.1"
+smtp_port = {port}
+smtp_security = "none"
+"""
 
 
-def test_a_ledger_line_cut_short_does_not_swallow_the_next_record(tmp_path):
-    path = tmp_path / "email-ledger.jsonl"
-    path.write_bytes(
-        b'{"patient": "P1", "version": "v1", "message_id": "<a@b>", "sent": "x"}\n'
-        b'{"patient": "P2", "vers'
-    )  # a crash in the middle of a line
-    ledger = Ledger(path)
-    assert ledger.sent("P1", "v1") and not ledger.sent("P2", "v2")
-    ledger.record("P3", "v3", "<c@d>", NOON)
-    again = Ledger(path)
-    assert again.sent("P1", "v1") and again.sent("P3", "v3")
-    lines = path.read_text().splitlines()
-    assert json.loads(lines[-1])["patient"] == "P3"
+def emailing_project(root: Path, count: int, port: int):
+    """A scratch project with `count` patients (each their own address) and their plans."""
+    scratch = project_with_patients(root, count)
+    for path in (scratch.root / "patients").iterdir():
+        path.write_text(path.read_text().replace("maya.okafor@", f"{path.stem.lower()}@"))
+    settings = scratch.root / "site.toml"
+    settings.write_text(settings.read_text() + EMAIL_SETTINGS.format(port=port))
+    assert_clean(run_cli(scratch.root, ["plans", "patients", "--as-of", AS_OF, "--jobs", "1"]), 0)
+    return scratch
 
 
-def test_a_short_write_to_the_ledger_is_completed_or_reported(tmp_path, monkeypatch):
-    path = tmp_path / "email-ledger.jsonl"
-    real_write = os.write
-    calls: list[int] = []
+def email(root: Path, *args: str) -> Outcome:
+    return run_cli(root, ["email", *args, "--as-of", AS_OF, "--yes", "--jobs", "1"])
 
-    def short_write(fd: int, data: bytes) -> int:  # a nearly full disk takes a part at a time
-        calls.append(len(data))
-        return real_write(fd, bytes(data[:7]))
 
-    monkeypatch.setattr(os, "write", short_write)
-    Ledger(path).record("P1", "v1", "<a@b>", NOON)
-    monkeypatch.undo()
-    assert len(calls) > 1 and Ledger(path).sent("P1", "v1")
+def test_a_reply_lost_after_the_data_is_never_sent_twice(tmp_path):
+    server = Inbox(lose_reply=True)  # keeps each message, then hangs up without a reply
+    with running(server) as port:
+        scratch = emailing_project(tmp_path / "project", 2, port)
+        lost = email(scratch.root, "patients")
+        assert_clean(lost, 1)
+        assert sorted(server.recipients()) == ["k000@example.org", "k001@example.org"]
+        assert lost.errors == [
+            f"K00{n}: may have been delivered: the mail server received the whole message, "
+            "then the connection was lost (Connection unexpectedly closed) before it "
+            "confirmed. It is recorded as possibly delivered and is not sent again: ask the "
+            "patient whether it arrived, and if not, send it with --resend"
+            for n in range(2)
+        ]
+        assert lost.stderr.splitlines()[-1] == (
+            "email: 0 sent, 0 skipped as already sent, 2 possibly delivered and not sent "
+            "again, 0 failed"
+        )
+        server.lose_reply = False
+        again = email(scratch.root, "patients")
+        assert_clean(again, 0)
+        assert len(server.messages) == 2  # a re-run sends nothing it may have delivered
+        assert "warning: K000: may have been delivered by an earlier run" in again.stderr
+        resent = email(scratch.root, "patients", "--resend")
+        assert_clean(resent, 0)
+        first, second = server.messages[:2], server.messages[2:]
+        assert sorted(server.recipients()) == ["k000@example.org"] * 2 + ["k001@example.org"] * 2
+        assert [m["Message-ID"] for m in first] == [m["Message-ID"] for m in second]
 
-    def no_space(fd: int, data: bytes) -> int:
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(os, "write", no_space)
-    with pytest.raises(OutputError) as caught:
-        Ledger(path).record("P2", "v2", "<c@d>", NOON)
-    assert str(caught.value) == (
-        f"{path}: cannot be written: No space left on device; stop and "
-        "check the disk before sending more"
+def test_a_full_disk_stops_the_batch_before_a_message_goes_out(tmp_path):
+    server = Inbox()
+    out = tmp_path / "out"
+    with small_disk(out, "8m"), running(server) as port:
+        scratch = emailing_project(tmp_path / "project", 3, port)
+        shutil.copytree(scratch.root / "output", out, dirs_exist_ok=True)
+        first = run_cli(
+            scratch.root,
+            ["email", "patients/K000.yaml", "--out", str(out), "--as-of", AS_OF, "--yes"],
+        )
+        assert_clean(first, 0)
+        fill(out)
+        full = run_cli(
+            scratch.root, ["email", "patients", "--out", str(out), "--as-of", AS_OF, "--yes"]
+        )
+        assert_clean(full, 1)
+        assert full.errors == [
+            f"{out}/email-ledger.sqlite: cannot be written: database or disk is full; stop "
+            "and check the disk before sending more",
+            "K001: not sent: the email ledger cannot be written (see above)",
+            "K002: not sent: the email ledger cannot be written (see above)",
+        ]
+        assert server.recipients() == ["k000@example.org"]  # nothing went out unrecorded
+
+
+def claim_in_a_process(out: Path, then: str) -> subprocess.Popen[str]:
+    """A process that claims P1's message in the ledger, says so, then does `then`."""
+    code = (
+        "import datetime as dt, os, signal, sys\n"
+        "from pathlib import Path\n"
+        "from generator.mail.ledger import Ledger\n"
+        f"ledger = Ledger.open(Path({str(out)!r}))\n"
+        "ledger.claim('P1', 'v1', '<a@b>', dt.datetime.now(dt.UTC), resend=False)\n"
+        "print('claimed', flush=True)\n"
+        f"{then}\n"
+    )
+    return subprocess.Popen(
+        [sys.executable, "-c", code],
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
 
 
+def test_a_run_killed_while_sending_leaves_its_message_possibly_delivered(tmp_path):
+    killed = claim_in_a_process(tmp_path, "os.kill(os.getpid(), signal.SIGKILL)")
+    assert killed.stdout is not None and killed.stdout.readline() == "claimed\n"
+    killed.wait()
+    with Ledger.open(tmp_path) as ledger:
+        assert ledger.status("P1", "v1") is Status.UNKNOWN
+        assert ledger.claim("P1", "v1", "<a@b>", NOON, resend=False) is Status.UNKNOWN
+        assert ledger.claim("P1", "v1", "<a@b>", NOON, resend=True) is Status.CLAIMED
+
+
+def test_a_claim_of_a_running_run_is_left_alone_even_with_resend(tmp_path):
+    running_run = claim_in_a_process(tmp_path, "sys.stdin.read()")
+    try:
+        assert running_run.stdout is not None and running_run.stdout.readline() == "claimed\n"
+        with Ledger.open(tmp_path) as ledger:
+            assert ledger.claim("P1", "v1", "<a@b>", NOON, resend=True) is Status.BUSY
+    finally:
+        running_run.communicate("")
+    with Ledger.open(tmp_path) as ledger:
+        assert ledger.status("P1", "v1") is Status.UNKNOWN  # it ended without settling
+
+
+def test_an_old_ledger_line_cut_short_is_skipped_and_a_damaged_one_refused(tmp_path):
+    old = tmp_path / "email-ledger.jsonl"
+    old.write_bytes(
+        b'{"patient": "P1", "version": "v1", "message_id": "<a@b>", "sent": "x"}\n'
+        b'{"patient": "P2", "vers\n'  # a crash in the middle of a line
+        b'{"patient": "P3", "version": "v3", "message_id": "<c@d>", "sent": "y"}\n'
+    )
+    with Ledger.open(tmp_path, read_only=True) as preview:
+        assert preview.status("P1", "v1") is Status.SENT
+    assert not (tmp_path / "email-ledger.sqlite").exists()  # a dry run writes nothing
+    with Ledger.open(tmp_path) as ledger:
+        assert ledger.status("P1", "v1") is Status.SENT and ledger.status("P3", "v3") is Status.SENT
+        assert ledger.status("P2", "v2") is Status.NEW
+    (tmp_path / "email-ledger.sqlite").unlink()
+    old.write_bytes(b'\xff\xfe garbage\n[1, 2]\n"text"\n')
+    with pytest.raises(OutputError) as caught:
+        Ledger.open(tmp_path)
+    assert str(caught.value).startswith(f"{old}: line 1 is not a ledger record; nothing was sent")
+
+
 def test_an_unreadable_ledger_is_reported(tmp_path):
-    path = tmp_path / "email-ledger.jsonl"
+    path = tmp_path / "email-ledger.sqlite"
     path.mkdir()
     with pytest.raises(OutputError) as caught:
-        Ledger(path)
-    assert str(caught.value) == f"{path}: cannot be read: Is a directory"
+        Ledger.open(tmp_path)
+    assert str(caught.value) == (
+        f"{path}: is not a regular file (a folder, a device or a pipe); remove it"
+    )
     path.rmdir()
-    path.write_bytes(b'\xff\xfe garbage\n[1, 2]\n"text"\n')
-    assert not Ledger(path).sent("P1", "v1")
+    path.write_bytes(b"SQLite format 3\x00" + b"\xff" * 4000)
+    with pytest.raises(OutputError) as caught:
+        Ledger.open(tmp_path)
+    assert str(caught.value).startswith(
+        f"{path}: is damaged and cannot be read as the email ledger ("
+    )
+    path.unlink()
+    with contextlib.closing(sqlite3.connect(path)) as other:  # another program's database
+        other.execute("CREATE TABLE notes (text)")
+        other.commit()
+    with pytest.raises(OutputError) as caught:
+        Ledger.open(tmp_path)
+    assert str(caught.value).startswith(
+        f"{path}: is damaged and cannot be read as the email ledger (it is not an email "
+        "ledger of r2r); nothing was sent."
+    )

@@ -134,7 +134,7 @@ def test_the_build_state_holds_ids_and_hashes_only(demo):
     state = root / "output" / ".r2r"
     for path in state.glob("*.json"):
         assert leaks(path.read_text(encoding="utf-8"), values) == [], path
-    assert not (root / "output" / "email-ledger.jsonl").exists()  # a dry run sends nothing
+    assert not (root / "output" / "email-ledger.sqlite").exists()  # a dry run sends nothing
 
 
 def test_private_folders_and_files_are_owner_only(demo):
