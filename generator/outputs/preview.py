@@ -25,7 +25,7 @@ from generator.core.project import Project
 
 log = logging.getLogger(__name__)
 LIVE = "/__r2r__/"
-DEBOUNCE_MS = 40  # a build starts once the watched files have been quiet this long
+DEBOUNCE_MS = 30  # a build starts once the watched files have been quiet this long
 WATCH_STEP_MS = 10  # how often watchfiles looks at what it has seen (and at the stop event)
 GROUP_MS = 1600  # the longest watchfiles groups changes that keep coming (its default)
 MISSING_CHECK_MS = 500  # how often to look for a watched folder that does not exist
