@@ -9,9 +9,12 @@ STAMP  := $(VENV)/.installed
 
 # Pango renders text for WeasyPrint; libharfbuzz-subset0 lets it subset fonts fast (without it
 # WeasyPrint silently falls back to a subsetter that makes PDF batches nearly twice as slow);
-# DejaVu covers scripts the bundled font does not (Hebrew, Arabic, Greek, Cyrillic).
+# DejaVu covers scripts the bundled font does not (Hebrew, Arabic, Greek, Cyrillic), Noto CJK
+# the Chinese, Japanese and Korean names a plan may carry, and Symbola the emoji (PDFs only: the
+# website uses the bundled font and the reader's own). A patient's text that none of them
+# covers fails that plan rather than printing as boxes.
 DEB_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 \
-                fontconfig fonts-dejavu-core
+                fontconfig fonts-dejavu-core fonts-noto-cjk fonts-symbola
 
 # The browser tests drive Debian's Chromium through Playwright, which must never download a
 # browser of its own (its Python package brings only its driver). They take axe-core and the Nu

@@ -13,6 +13,7 @@ import compileall
 import os
 import platform
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -324,6 +325,77 @@ def plan_lines(count: int, runs: int, memory_count: int | None) -> list[Line]:
     return lines
 
 
+PREVIEWED = "shoes-and-surfaces"  # the page the preview measure edits
+PREVIEW_TIMEOUT = 120  # seconds: the first build of the whole site, or one rebuild
+
+
+def preview_lines(edits: int) -> list[Line]:
+    """How soon `r2r serve` rewrites an edited page: from the save to the new text in its file.
+
+    A preview runs on a scratch copy of the shipped project, as a clinic runs it; each edit
+    is saved once the previous one's rebuild is done.
+    """
+    project = WORK / "preview"
+    shutil.rmtree(project, ignore_errors=True)
+    project.mkdir(parents=True)
+    for name in ("content", "templates"):
+        shutil.copytree(corpus.REPO / name, project / name)
+    shutil.copy(corpus.REPO / "site.toml", project / "site.toml")
+    page = project / "content" / f"{PREVIEWED}.md"
+    built = project / "output" / "site" / f"{PREVIEWED}.html"
+    log = WORK / "preview.log"
+    with log.open("w") as output:
+        server = subprocess.Popen(
+            [*R2R, "--project", str(project), "serve", "--port", "0", "--no-browser"],
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        _wait_for(lambda: "Serving on" in log.read_text(), server, log)
+        original = page.read_text(encoding="utf-8")
+        times = [
+            _timed_edit(
+                page, f"{original}\nEdit number {n} of the preview measure.\n", built, server, log
+            )
+            for n in range(edits)
+        ]
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait(30)
+    median, p90 = statistics.median(times), statistics.quantiles(times, n=10)[-1]
+    return [
+        Line(
+            f"r2r serve, save to page rewritten, {edits} edits",
+            median,
+            note=f"median {median * 1000:.0f} ms, 90th percentile {p90 * 1000:.0f} ms",
+        )
+    ]
+
+
+def _timed_edit(
+    page: Path, text: str, built: Path, server: subprocess.Popen[bytes], log: Path
+) -> float:
+    """Save `text` to `page`; the seconds until `built` holds its last line, once rebuilt."""
+    marker, rebuilds = text.splitlines()[-1], log.read_text().count("rebuilt:")
+    page.write_text(text, encoding="utf-8")
+    saved = time.perf_counter()
+    _wait_for(lambda: marker in built.read_text(encoding="utf-8"), server, log, 0.001)
+    seconds = time.perf_counter() - saved
+    _wait_for(lambda: log.read_text().count("rebuilt:") > rebuilds, server, log)
+    return seconds
+
+
+def _wait_for(
+    condition: Callable[[], bool], process: subprocess.Popen[bytes], log: Path, pause: float = 0.05
+) -> None:
+    deadline = time.monotonic() + PREVIEW_TIMEOUT
+    while not condition():
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise SystemExit(f"r2r serve stopped or stalled:\n{log.read_text()[-2000:]}")
+        time.sleep(pause)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
@@ -350,9 +422,14 @@ def main() -> None:
         default=1000,
         help="site whose no-change rebuild includes its handouts (0: skip)",
     )
-    parser.add_argument("--only", choices=["site", "handouts", "full", "plans"], action="append")
+    parser.add_argument(
+        "--edits", type=int, default=10, help="edits saved while a preview runs (median, p90)"
+    )
+    parser.add_argument(
+        "--only", choices=["site", "handouts", "full", "plans", "serve"], action="append"
+    )
     args = parser.parse_args()
-    only = set(args.only or ["site", "handouts", "full", "plans"])
+    only = set(args.only or ["site", "handouts", "full", "plans", "serve"])
     with_anchors = anchors.available()
     # Measure the tool as installed: pip compiles an installed package's bytecode, as it did
     # the anchors', but an editable install does not (and PYTHONDONTWRITEBYTECODE, often set on
@@ -369,6 +446,8 @@ def main() -> None:
         lines += handout_lines(args.topics, args.long_runs)
     if "plans" in only:
         lines += plan_lines(args.patients, args.long_runs, args.memory_patients or None)
+    if "serve" in only:
+        lines += preview_lines(args.edits)
 
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Linux {platform.release()}, "

@@ -78,6 +78,28 @@ def test_each_item_succeeds_or_fails_on_its_own(jobs, chunk, recycle_after, capl
     assert "item 5: Ignored `display: grid`" in [r.getMessage() for r in caplog.records]
 
 
+def quoting(context: None, value: int) -> int:
+    logging.getLogger("weasyprint").warning('Ignored .notdef glyph for "Private Name"')
+    if value == 2:
+        raise ValueError("Private Name cannot be laid out")
+    return value
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_private_tasks_renderer_warnings_and_errors_are_counted_not_quoted(jobs, caplog):
+    tasks = [Task(f"P{i}", i, private=True) for i in (1, 2)]
+    report = run_batch(tasks, quoting, label="plans", jobs=jobs)
+    logged = [r.getMessage() for r in caplog.records]
+    assert logged == [
+        f"P{i}: the PDF renderer warned 1 time(s); not shown, since a warning may quote the "
+        "patient's data"
+        for i in (1, 2)
+    ]
+    assert [str(p) for p in report.problems] == ["P2: unexpected ValueError"]
+    public = run_batch([Task("page", 1)], quoting, label="pages", jobs=1)
+    assert public.done[0].warnings == ('Ignored .notdef glyph for "Private Name"',)
+
+
 def test_a_pool_really_uses_other_processes():
     report = run_batch(
         [Task(str(i), i) for i in (1, 2)], work, label="x", jobs=2, setup=Setup(prepare, ("",))

@@ -5,10 +5,11 @@ from __future__ import annotations
 import errno
 import os
 import stat
+import time
 
 import pytest
 
-from generator.core.atomic import StagedWrites, write_atomic
+from generator.core.atomic import StagedWrites, remove_leftovers, write_atomic
 from generator.core.errors import OutputError
 from generator.outputs.state import OutputTree, sha256
 
@@ -124,3 +125,42 @@ def test_an_aborted_stage_leaves_no_temporary_file(tmp_path):
     staged.abort()
     assert list(tmp_path.iterdir()) == []
     assert staged.commit() == []
+
+
+def test_a_private_tree_writes_nothing_through_a_link(tmp_path):
+    site = tmp_path / "site"
+    site.mkdir()
+    plans = tmp_path / "plans"
+    plans.mkdir()
+    (plans / "P1").symlink_to(site)
+    tree = OutputTree(plans, tmp_path / "state" / "plans.json", private=True)
+    with pytest.raises(OutputError) as caught:
+        tree.write("P1/plan.ics", b"private")
+    assert str(caught.value) == (
+        f"{plans / 'P1'}: is a link: nothing is written through a link in a private folder; "
+        "remove it"
+    )
+    with pytest.raises(OutputError):
+        write_atomic(plans / "P1" / "plan.pdf", b"private", private=True, root=plans)
+    assert list(site.iterdir()) == []
+
+
+def test_leftovers_are_removed_with_the_folders_they_leave_empty(tmp_path):
+    root = tmp_path / "plans"
+    for patient in ("P1", "P2"):
+        (root / patient).mkdir(parents=True)
+        (root / patient / ".plan.pdf.abcd1234.tmp").write_bytes(b"half")
+    (root / "P2" / "plan.pdf").write_bytes(b"whole")
+    removed = remove_leftovers(root, older_than=time.time() + 1)
+    assert len(removed) == 2
+    assert sorted(p.name for p in root.iterdir()) == ["P2"]
+    assert [p.name for p in (root / "P2").iterdir()] == ["plan.pdf"]
+
+
+def test_the_state_folder_is_owner_only_from_the_start(scratch):
+    from generator.content.library import load_library
+    from generator.render.environment import make_environment
+
+    project = scratch.project
+    make_environment(load_library(project))  # the first thing a build makes in output/
+    assert stat.S_IMODE(project.state_dir.stat().st_mode) == 0o700

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
+import re
+import shutil
 import time
 import urllib.error
 import urllib.request
+from functools import partial
 
 import pytest
 
@@ -38,7 +42,9 @@ def wait_for(condition, seconds: float = 15.0):
 
 @pytest.fixture
 def preview(scratch):
-    server = PreviewServer(scratch.project, 0, interval=0.1)
+    # A quiet spell well beyond the 30 ms between the writes of the test's slow save below, so
+    # that a loaded machine cannot stretch them past it.
+    server = PreviewServer(scratch.project, 0, debounce_ms=200)
     server.start()
     yield server
     server.stop()
@@ -87,3 +93,61 @@ def test_an_edit_is_rebuilt_and_a_bad_edit_keeps_the_last_good_build(preview, sc
 
     page.write_text(page.read_text().replace("titel:", "title:"))
     wait_for(lambda: status(preview)["error"] is None)
+
+
+def rebuilt_after(preview: PreviewServer, save) -> None:
+    """Call `save`, then wait for the preview's next build."""
+    first = status(preview)["generation"]
+    save()
+    wait_for(lambda: status(preview)["generation"] > first)
+
+
+def save_by_rename(path, text: str) -> None:
+    """Save as many editors do: write a new file beside `path`, then rename it over `path`."""
+    new = path.with_name(f".{path.name}.saving")
+    new.write_text(text)
+    os.replace(new, path)
+
+
+def test_files_saved_by_renaming_over_them_are_rebuilt_every_time(preview, scratch):
+    page = scratch.root / "content" / "basics.md"
+    settings = scratch.root / "site.toml"
+    for number in (1, 2):  # the second save proves the watch followed the renamed file
+        text = page.read_text().replace("Bone ", f"Bone ({number}) ", 1)
+        rebuilt_after(preview, partial(save_by_rename, page, text))
+        assert f"Bone ({number})" in get(preview.url + "basics.html")[2]
+
+        title = f'title = "Return to running {number}"'
+        text = re.sub(r'^title = ".*"$', title, settings.read_text(), flags=re.M)
+        rebuilt_after(preview, partial(save_by_rename, settings, text))
+        assert f"<title>Return to running {number}</title>" in get(preview.url)[2]
+    assert status(preview)["error"] is None
+
+
+def test_a_watched_folder_removed_and_made_again_is_watched_again(preview, scratch):
+    templates = scratch.root / "templates"
+    aside = scratch.root / "templates-aside"
+    templates.rename(aside)
+    wait_for(lambda: status(preview)["error"])
+    shutil.copytree(aside, templates)  # a new folder where the watched one was
+    wait_for(lambda: status(preview)["error"] is None)
+
+    template = templates / "site" / "page.html"
+    text = template.read_text().replace("{{ page.title }} |", "{{ page.title }} (edited) |")
+    rebuilt_after(preview, partial(template.write_text, text))
+    assert (
+        "<title>The basics (edited) | Return to running</title>"
+        in get(preview.url + "basics.html")[2]
+    )
+
+
+def test_nothing_is_rebuilt_once_stopped(scratch):
+    server = PreviewServer(scratch.project, 0, debounce_ms=10)
+    server.start()
+    server.stop()
+    first = server.generation
+    page = scratch.root / "content" / "basics.md"
+    page.write_text(page.read_text().replace("Bone breaks down", "Bone wears out"))
+    time.sleep(0.5)
+    assert server.generation == first
+    assert "Bone wears out" not in (scratch.site / "basics.html").read_text()

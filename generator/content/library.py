@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TypeVar
-from xml.etree import ElementTree
 
 from generator.content.injury_sites import InjurySite, load_injury_sites
 from generator.content.page_body import CALLOUTS
 from generator.content.pages import Page, PageStore, load_pages
+from generator.content.pictures import picture_problems
 from generator.content.protocols import Protocol, load_protocols, protocol_for_tier
 from generator.content.settings import Settings, load_settings
 from generator.content.strings import Strings, load_strings
@@ -72,7 +70,7 @@ def load_library(
     sites_valid = len(problems) == counted
     if not pages and not problems:
         problems.append(Problem("content/", "has no pages: add a Markdown file (*.md)"))
-    problems += _picture_problems(project)
+    problems += picture_problems(project.images_dir, "content/images")
     # Checks across parts only between parts that loaded: one broken protocol file must not
     # also read as "no protocol for the high-risk sites".
     if protocols_valid:
@@ -99,55 +97,6 @@ def _gather(problems: list[Problem], load: Callable[[], T], empty: T) -> T:
     except ContentError as error:
         problems.extend(error.problems)
         return empty
-
-
-def _picture_problems(project: Project) -> list[Problem]:
-    """Pictures the site would publish as they are, but must not: a link to a file outside
-    `content/images/`, or an SVG that can run a script or load something when opened."""
-    folder = project.images_dir
-    if not folder.is_dir():
-        return []
-    inside = project.content_dir.resolve() / "images"
-    problems = []
-    for path in sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")):
-        name = f"content/images/{path.relative_to(folder).as_posix()}"
-        if not path.resolve().is_relative_to(inside):
-            problems.append(
-                Problem(
-                    name, "is a link to a file outside content/images/; copy the file in instead"
-                )
-            )
-        elif path.suffix.lower() == ".svg" and (message := _svg_problem(path)):
-            problems.append(Problem(name, message))
-    return problems
-
-
-_SVG_ACTIVE = {"script", "foreignobject", "iframe", "embed", "object", "handler", "listener"}
-_SVG_FETCH = re.compile(r"@import|url\(\s*['\"]?\s*(?!#|data:image/)", re.IGNORECASE)
-
-
-def _svg_problem(path: Path) -> str | None:
-    """Why an SVG picture cannot be published: opened on its own, a browser runs its scripts."""
-    active = (
-        "is an SVG picture with a script, an event handler or a reference to another "
-        "file; save it without them, or as a PNG"
-    )
-    try:
-        root = ElementTree.parse(path).getroot()
-    except (ElementTree.ParseError, OSError):
-        return "is not a valid SVG picture"
-    for element in root.iter():
-        if str(element.tag).rpartition("}")[2].lower() in _SVG_ACTIVE:
-            return active
-        if _SVG_FETCH.search(element.text or ""):
-            return active
-        for key, value in element.attrib.items():
-            local = key.rpartition("}")[2].lower()
-            if local.startswith("on") or _SVG_FETCH.search(value):
-                return active
-            if local == "href" and not value.strip().startswith(("#", "data:image/")):
-                return active
-    return None
 
 
 def _embed_problems(pages: Sequence[Page], protocols: Mapping[str, Protocol]) -> list[Problem]:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from generator.content.pictures import read_picture
 from generator.core import validators
 from generator.core.errors import Problem, SettingsError
 from generator.core.files import Unreadable, read_text
@@ -183,7 +184,12 @@ def load_settings(project: Project) -> Settings:
         message = f"not found in {project.root} ({hint})"
         raise SettingsError([Problem(SETTINGS_FILE, message)])
     try:
-        text = read_text(project.settings_file, folder=project.root, limit=MAX_SETTINGS_BYTES)
+        text = read_text(
+            project.settings_file,
+            folder=project.root,
+            limit=MAX_SETTINGS_BYTES,
+            label="the project folder",
+        )
     except Unreadable as unreadable:
         raise SettingsError([unreadable.problem.within(SETTINGS_FILE)]) from None
     try:
@@ -216,10 +222,13 @@ def _file_problems(settings: Settings, project: Project) -> Iterator[Problem]:
         yield Problem("clinic.logo", f"no such file: {settings.clinic.logo}")
     elif logo.suffix.lower() not in LOGO_TYPES:
         yield Problem("clinic.logo", "must be an SVG, PNG, JPEG or WebP picture")
-    if settings.email and settings.email.ca_file:
-        ca_file = (project.root / settings.email.ca_file).resolve()
-        if not ca_file.is_relative_to(project.root) or not ca_file.is_file():
-            yield Problem("email.ca_file", "must be a PEM file inside the project folder")
+    else:
+        try:  # the site and the PDFs publish the checked copy that this makes
+            read_picture(logo, folder=project.root)
+        except Unreadable as unreadable:
+            yield Problem("clinic.logo", f"{settings.clinic.logo} {unreadable.problem.message}")
+    if settings.email and settings.email.ca_file and not _is_pem(project, settings.email.ca_file):
+        yield Problem("email.ca_file", "must be a PEM file inside the project folder")
     strings = project.templates_dir / "strings" / f"{settings.site.language}.yaml"
     if not strings.is_file():
         language = settings.site.language
@@ -227,3 +236,12 @@ def _file_problems(settings: Settings, project: Project) -> Iterator[Problem]:
             "site.language",
             f"no interface text for {language!r} (templates/strings/{language}.yaml is missing)",
         )
+
+
+def _is_pem(project: Project, name: str) -> bool:
+    """Whether `name` is a file of certificates in PEM form inside the project."""
+    try:
+        text = read_text(project.root / name, folder=project.root, limit=MAX_SETTINGS_BYTES)
+    except Unreadable:
+        return False
+    return "-----BEGIN CERTIFICATE-----" in text

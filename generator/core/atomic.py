@@ -16,10 +16,18 @@ PUBLIC_DIR, PRIVATE_DIR = 0o755, 0o700
 _TEMPORARY = re.compile(r"\..+\.[a-z0-9_]{8}\.tmp")
 
 
-def make_dir(path: Path, *, private: bool = False) -> None:
-    """Create `path` (and its parents); a private folder is made, or kept, owner-only."""
+def make_dir(path: Path, *, private: bool = False, root: Path | None = None) -> None:
+    """Create `path` (and its parents); a private folder is made, or kept, owner-only.
+
+    With `root`, no folder from `root` down to `path` may be a link: a link in a private
+    tree (`plans/P1 -> ../site`) would put what is written there somewhere else, in public.
+    """
     try:
+        if root is not None:
+            refuse_links(path, root)
         path.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR if private else PUBLIC_DIR)
+        if root is not None:
+            refuse_links(path, root)  # made by another process meanwhile
         if private and path.stat().st_mode & 0o077:
             path.chmod(PRIVATE_DIR)
     except OSError as error:
@@ -27,9 +35,20 @@ def make_dir(path: Path, *, private: bool = False) -> None:
         raise OutputError([Problem(str(path), message)]) from None
 
 
-def write_atomic(path: Path, data: bytes, *, private: bool = False) -> None:
-    """Write `data` to `path` through a synced temporary file in the same folder, then rename."""
-    make_dir(path.parent, private=private)
+def refuse_links(path: Path, root: Path) -> None:
+    """`OutputError` naming the first folder from `root` down to `path` that is a link."""
+    for folder in [*reversed(path.parents), path]:
+        if folder.is_relative_to(root) and folder.is_symlink():
+            message = "is a link: nothing is written through a link in a private folder; remove it"
+            raise OutputError([Problem(str(folder), message)])
+
+
+def write_atomic(
+    path: Path, data: bytes, *, private: bool = False, root: Path | None = None
+) -> None:
+    """Write `data` to `path` through a synced temporary file in the same folder, then rename;
+    with `root`, see `make_dir`."""
+    make_dir(path.parent, private=private, root=root)
     temp = None
     try:
         fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -73,15 +92,16 @@ class StagedWrites:
     it was.
     """
 
-    def __init__(self, *, private: bool = False) -> None:
+    def __init__(self, *, private: bool = False, root: Path | None = None) -> None:
         self.private = private
+        self.root = root  # no link below it: see `make_dir`
         self._staged: list[tuple[Path, Path]] = []  # (temporary file, target)
         self._folders: set[Path] = set()  # made (or found) already
 
     def add(self, path: Path, data: bytes) -> None:
         """Write `data` for `path`, not yet visible there."""
         if path.parent not in self._folders:
-            make_dir(path.parent, private=self.private)
+            make_dir(path.parent, private=self.private, root=self.root)
             self._folders.add(path.parent)
         try:
             fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -134,10 +154,12 @@ class StagedWrites:
 
 
 def remove_leftovers(folder: Path, *, older_than: float) -> list[Path]:
-    """Remove the temporary files that a run killed mid-write left under `folder`.
+    """Remove the temporary files that a run killed mid-write left under `folder`, and the
+    folders they leave empty (a killed batch of 100,000 plans leaves thousands).
 
     Only files last written before `older_than` (a `time.time()`) are removed, so that the
-    temporary files of the running process are left alone. Returns the files removed.
+    temporary files of the running process are left alone; a folder that holds anything
+    else is kept. Returns the files removed.
     """
     removed = []
     for parent, _folders, names in os.walk(folder):
@@ -147,4 +169,16 @@ def remove_leftovers(folder: Path, *, older_than: float) -> list[Path]:
                 if path.lstat().st_mtime < older_than:
                     path.unlink()
                     removed.append(path)
+    for emptied in sorted({path.parent for path in removed}, reverse=True):
+        remove_empty_folders(emptied, folder)
     return removed
+
+
+def remove_empty_folders(path: Path, top: Path) -> None:
+    """Remove the folder `path` and its parents below `top` while they are empty."""
+    while path != top and path.is_relative_to(top):
+        try:
+            os.rmdir(path)  # fails, harmlessly, on a folder that is not empty
+        except OSError:
+            return
+        path = path.parent

@@ -46,6 +46,7 @@ class Task(Generic[P]):
 
     name: str
     payload: P
+    private: bool = False  # what the renderer warns may quote private data: count, not quote
 
 
 @dataclass(frozen=True)
@@ -218,6 +219,17 @@ def run_batch(
     return report
 
 
+def _private_warnings(warnings: list[str]) -> tuple[str, ...]:
+    """A private task's renderer warnings, counted: WeasyPrint's quote the text they are about
+    (`.notdef glyph ... "<a patient's name>"`), and a patient's text never reaches a log."""
+    if not warnings:
+        return ()
+    return (
+        f"the PDF renderer warned {len(warnings)} time(s); not shown, since a warning may "
+        "quote the patient's data",
+    )
+
+
 def _run_here(
     tasks: Iterable[Task[P]],
     work: Callable[[Any, P], Any],
@@ -349,13 +361,15 @@ def attempt(work: Callable[[Any, P], Any], context: Any, task: Task[P]) -> Done:
     with _captured_warnings() as warnings:
         try:
             value = work(context, task.payload)
+            problems: tuple[Problem, ...] = ()
         except R2RError as error:
-            return Done(task.name, problems=error.problems, warnings=tuple(warnings))
+            value, problems = None, error.problems
         except Exception as error:  # one bad item must never stop the batch
             log.debug("%s failed", task.name, exc_info=True)
-            problem = Problem("", f"unexpected {type(error).__name__}: {error}")
-            return Done(task.name, problems=(problem,), warnings=tuple(warnings))
-    return Done(task.name, value=value, warnings=tuple(warnings))
+            detail = "" if task.private else f": {error}"  # it may quote a patient's text
+            value, problems = None, (Problem("", f"unexpected {type(error).__name__}{detail}"),)
+    shown = _private_warnings(warnings) if task.private else tuple(warnings)
+    return Done(task.name, value=value, problems=problems, warnings=shown)
 
 
 class _ListHandler(logging.Handler):

@@ -29,7 +29,10 @@ class Unreadable(Exception):
 def read_bytes(path: Path, *, folder: Path, limit: int, label: str = "") -> bytes:
     """The bytes of `path`, a regular file inside `folder` of at most `limit` bytes.
 
-    `label` names the folder in messages (default: its name, like `content/`).
+    `folder` must itself be a real folder where it is, not a link to one elsewhere (a linked
+    `content/protocols/` would bring in files from anywhere); pass it resolved to accept a
+    link, as for the patient folders named on the command line. `label` names the folder in
+    messages (default: its name, like `content/`).
     """
     resolved = _inside(path, folder, label or f"{folder.name}/")
     try:
@@ -79,10 +82,10 @@ def decode(raw: bytes, *, nul: bool = False) -> str:
 
 
 def _inside(path: Path, folder: Path, label: str) -> Path:
-    """`path` with links resolved, if it lies inside `folder` (with links resolved)."""
+    """`path` with links resolved, if it lies inside `folder` (its parents' links resolved)."""
     try:
         resolved = path.resolve()
-        home = folder.resolve()
+        home = folder.parent.resolve() / folder.name
     except (OSError, RuntimeError):  # a loop of links
         raise Unreadable(Problem("", "is a link that leads nowhere (a loop of links)")) from None
     if not resolved.is_relative_to(home):

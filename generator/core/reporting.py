@@ -41,6 +41,7 @@ def setup_logging(*, quiet: bool, verbose: bool) -> CountingHandler:
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
     logging.getLogger("weasyprint").setLevel(logging.WARNING)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
+    logging.getLogger("watchfiles").setLevel(logging.WARNING)  # `r2r serve` says what it rebuilt
     return handler
 
 

@@ -235,8 +235,8 @@ def _write_eml(project: Project, outgoing: Outgoing) -> str:
     message = outgoing.message
     message["X-Unsent"] = "1"  # mail programs open the file as a draft to review and send
     target = project.outbox_dir / f"{outgoing.patient_id}.eml"
-    make_dir(project.outbox_dir, private=True)
-    write_atomic(target, message.as_bytes(), private=True)
+    make_dir(project.outbox_dir, private=True, root=project.out)
+    write_atomic(target, message.as_bytes(), private=True, root=project.out)
     return outgoing.patient_id
 
 

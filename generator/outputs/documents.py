@@ -11,10 +11,14 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from generator.content.library import Library
 from generator.core.batch import BatchReport, Reporter, Setup, Task, run_batch
+from generator.core.errors import ContentError
+from generator.core.files import Unreadable, read_text
+from generator.core.project import Project
 from generator.outputs.state import OutputTree
 from generator.render.pdf_jobs import PdfConfig, PdfJob, Stylesheet, pdf_writer, render_job
 
@@ -22,6 +26,7 @@ if TYPE_CHECKING:
     import jinja2
 
 log = logging.getLogger(__name__)
+MAX_CSS_BYTES = 1_000_000
 RECYCLE_AFTER = 100  # PDFs a worker renders before it is replaced (memory stays bounded)
 
 
@@ -51,10 +56,19 @@ def pdf_config(library: Library, env: jinja2.Environment) -> PdfConfig:
         root=project.root,
         mounts=((base + "assets/", project.static_dir), (base + "images/", project.images_dir)),
         stylesheets=(
-            Stylesheet((css_dir / "fonts.css").read_text(encoding="utf-8"), css_dir.as_uri() + "/"),
+            Stylesheet(_read_css(css_dir / "fonts.css", project), css_dir.as_uri() + "/"),
             Stylesheet(render(env, "pdf/print.css"), pdf_dir.as_uri() + "/"),
         ),
+        pictures=(project.images_dir, library.settings.logo_path(project)),
     )
+
+
+def _read_css(path: Path, project: Project) -> str:
+    try:
+        return read_text(path, folder=project.templates_dir, limit=MAX_CSS_BYTES)
+    except Unreadable as unreadable:
+        name = path.relative_to(project.root).as_posix()
+        raise ContentError([unreadable.problem.within(name)]) from None
 
 
 def stale_documents(documents: Iterable[Document], tree: OutputTree) -> list[Document]:
@@ -81,10 +95,7 @@ def render_documents(
     if stale:
         warn_if_slow_subsetting()
     tasks = (
-        Task(
-            f"{doc.name} ({doc.source})",
-            PdfJob(doc.html(), base_url, tree.root / doc.name, private=tree.private),
-        )
+        Task(f"{doc.name} ({doc.source})", _job(doc, tree, base_url), private=tree.private)
         for doc in stale
     )
     report = run_batch(
@@ -103,6 +114,11 @@ def render_documents(
         else:
             tree.keep(doc.name)
     return report
+
+
+def _job(doc: Document, tree: OutputTree, base_url: str) -> PdfJob:
+    target, root = tree.target(doc.name)
+    return PdfJob(doc.html(), base_url, target, private=tree.private, root=root)
 
 
 @cache

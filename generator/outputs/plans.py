@@ -22,7 +22,7 @@ from generator.content.library import Library, load_library
 from generator.content.protocols import Stage
 from generator.content.strings import Strings, load_strings, strings_file
 from generator.core.batch import BatchReport, Reporter
-from generator.core.errors import Problem, RecordError
+from generator.core.errors import OutputError, Problem, RecordError
 from generator.core.project import Project
 from generator.outputs.calendar import CalendarState, calendar_file, issue, plan_events
 from generator.outputs.documents import Document, pdf_config, render_documents, stale_documents
@@ -33,6 +33,7 @@ from generator.patients.model import Patient, resolve_protocol
 from generator.patients.readers import PatientRecord, read_patients
 from generator.patients.schedule import Light, Schedule, ScheduleProblem, make_schedule
 from generator.render.environment import make_environment, render
+from generator.render.fonts import printable, unprintable_fields
 
 PLAN_PDF, PLAN_ICS = "plan.pdf", "plan.ics"
 
@@ -161,6 +162,7 @@ def schedule_for(record: PatientRecord, library: Library) -> Schedule:
     if patient is None or protocol is None:
         raise RecordError([Problem(record.source, "is not a valid patient record")])
     _check_language(patient, record.source, library)
+    _check_fonts(patient, record.source, library)
     try:
         return make_schedule(patient, protocol, holidays=frozenset(library.settings.plans.holidays))
     except ScheduleProblem as problem:
@@ -207,6 +209,21 @@ def _strings_for(patient: Patient, source: str, library: Library) -> Strings:
         return library.strings
     _check_language(patient, source, library)
     return load_strings(library.project.templates_dir, language)
+
+
+def _check_fonts(patient: Patient, source: str, library: Library) -> None:
+    """Every text of the patient must print: a character no font covers would be a box."""
+    covered = printable(library.project.static_dir / "fonts")
+    if covered is None:
+        return
+    message = (
+        "has a character that none of the fonts installed for the PDFs can print (it would "
+        "print as a box); write it otherwise, or install a font that covers it"
+    )
+    fields = unprintable_fields(patient, covered)
+    problems = [Problem(f"{source}: {field}", message) for field in fields]
+    if problems:
+        raise RecordError(problems)
 
 
 def _check_language(patient: Patient, source: str, library: Library) -> None:
@@ -314,9 +331,14 @@ def make_plans(
     digests, topics = Digests.of(library), topic_links(library)
     tree = plans_tree(project)
     documents = []
-    for draft in report.drafts:
+    for draft in list(report.drafts):
         inputs = fingerprint(digests.project, digests.pictures, digests.listing, draft.digest)
-        report.versions[draft.patient.id] = _version(draft, inputs, library, env, topics, tree)
+        try:
+            report.versions[draft.patient.id] = _version(draft, inputs, library, env, topics, tree)
+        except OutputError as error:  # its folder is a link: that patient fails alone
+            report.refuse(draft.source, error.problems)
+            report.drafts.remove(draft)
+            continue
         documents.append(
             Document(
                 f"{draft.patient.id}/{PLAN_PDF}",

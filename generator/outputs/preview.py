@@ -11,19 +11,25 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Iterator
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from watchfiles import Change, DefaultFilter
+from watchfiles._rust_notify import RustNotify  # its documented direct use
+
 from generator.core.errors import R2RError
 from generator.core.project import Project
 
 log = logging.getLogger(__name__)
 LIVE = "/__r2r__/"
-SETTLE_SECONDS = 0.1  # quiet time after a change before building
+DEBOUNCE_MS = 30  # a build starts once the watched files have been quiet this long
+WATCH_STEP_MS = 10  # how often watchfiles looks at what it has seen (and at the stop event)
+GROUP_MS = 1600  # the longest watchfiles groups changes that keep coming (its default)
+MISSING_CHECK_MS = 500  # how often to look for a watched folder that does not exist
+_RELEVANT = DefaultFilter()  # leaves out editors' swap and backup files, .git and the like
 _SCRIPT = f'<script src="{LIVE}live.js" defer></script>'.encode()
 
 
@@ -37,12 +43,13 @@ class PreviewServer:
         *,
         handouts: bool = False,
         jobs: int | None = None,
-        interval: float = 0.3,
+        debounce_ms: int = DEBOUNCE_MS,
     ) -> None:
         self.project = project
         self.handouts = handouts
         self.jobs = jobs
-        self.interval = interval
+        self.debounce_ms = debounce_ms
+        self._roots = (project.content_dir, project.templates_dir, project.settings_file)
         self.generation = 0
         self.error: str | None = None
         self._stop = threading.Event()
@@ -57,10 +64,11 @@ class PreviewServer:
 
     def start(self) -> None:
         """Build once, then serve and watch in background threads."""
+        watch = _Watch(self._roots)  # before the build: what is saved while it runs is seen
         self.rebuild()
         self._threads = [
             threading.Thread(target=self._http.serve_forever, daemon=True),
-            threading.Thread(target=self._watch, daemon=True),
+            threading.Thread(target=self._watch, args=(watch,), daemon=True),
         ]
         for thread in self._threads:
             thread.start()
@@ -97,45 +105,81 @@ class PreviewServer:
         self.generation += 1
         log.info("rebuilt: %d file(s) written", written)
 
-    def _watch(self) -> None:
-        snapshot = self._snapshot()
-        while not self._stop.wait(self.interval):
-            current = self._snapshot()
-            if current == snapshot:
-                continue
-            # Editors may save a file in several writes (truncate, then write): build only
-            # once the files have stopped changing, or a half-saved page is reported.
-            while not self._stop.wait(SETTLE_SECONDS):
-                settled = self._snapshot()
-                if settled == current:
-                    break
-                current = settled
-            if self._stop.is_set():
-                return
-            snapshot = current
-            self.rebuild()
+    def _watch(self, watch: _Watch) -> None:
+        try:
+            self._build_on_changes(watch)
+        except Exception as error:  # e.g. the system's limit on watched folders is reached
+            log.error("stopped watching for changes: %s", error, exc_info=True)
+        finally:
+            watch.close()
 
-    def _snapshot(self) -> dict[str, tuple[int, int]]:
-        return {str(path): _stamp(path) for path in _watched(self.project)}
+    def _build_on_changes(self, watch: _Watch) -> None:
+        pending = False  # a change not built yet
+        while (changed := watch.wait(self.debounce_ms if pending else 0, self._stop)) is not None:
+            if changed:
+                pending = True
+            elif pending:  # the files have been quiet for `debounce_ms`
+                pending = False
+                self.rebuild()
 
     def status(self) -> bytes:
         """What the reload script polls: the build generation and the last error."""
         return json.dumps({"generation": self.generation, "error": self.error}).encode()
 
 
-def _watched(project: Project) -> Iterator[Path]:
-    yield project.settings_file
-    for folder in (project.content_dir, project.templates_dir):
-        if folder.is_dir():
-            yield from (p for p in folder.rglob("*") if p.is_file())
+class _Watch:
+    """watchfiles' watcher on the preview's roots (`content/`, `templates/`, `site.toml`).
 
+    watchfiles watches what a path is when the watch starts: a folder removed (or renamed) and
+    made again, or a `site.toml` that an editor saves by renaming a new file over it, is a new
+    file that needs a new watch, and a path that does not exist cannot be watched. So the
+    watcher is made again when a root is removed or replaced, or a missing root appears.
+    """
 
-def _stamp(path: Path) -> tuple[int, int]:
-    try:
-        stat = path.stat()
-    except OSError:
-        return (0, 0)
-    return (stat.st_mtime_ns, stat.st_size)
+    def __init__(self, roots: tuple[Path, ...]) -> None:
+        self.roots = roots
+        self._open()
+
+    def _open(self) -> None:
+        while True:
+            self.watched = {str(path) for path in self.roots if path.exists()}
+            self.missing = [path for path in self.roots if not path.exists()]
+            try:
+                self._notify = RustNotify(sorted(self.watched), False, False, 0, True, False)
+                return
+            except FileNotFoundError:  # a root went between the look and the watch
+                continue
+
+    def _reopen(self) -> None:
+        self.close()
+        self._open()
+
+    def close(self) -> None:
+        """Stop watching."""
+        self._notify.close()
+
+    def wait(self, quiet_ms: int, stop: threading.Event) -> bool | None:
+        """Whether the watched files changed, once they have been quiet for a step: True; or
+        stayed quiet for `quiet_ms` (0: wait for a change): False; None once `stop` is set.
+
+        watchfiles groups changes until its set of them stops growing, but a file written again
+        is no new change, so a save made in several writes may still be going on: the caller
+        builds only after a wait that saw no change at all.
+        """
+        if self.missing and not quiet_ms:
+            quiet_ms = MISSING_CHECK_MS
+        found = self._notify.watch(GROUP_MS, WATCH_STEP_MS, quiet_ms, stop)
+        if isinstance(found, str):  # "timeout", or "stop" ("signal" comes only to the main thread)
+            if found != "timeout":
+                return None
+            if any(path.exists() for path in self.missing):
+                self._reopen()
+                return True
+            return False
+        changes = {(Change(c), p) for c, p in found if _RELEVANT(Change(c), p)}
+        if any(c is Change.deleted and p in self.watched for c, p in changes):
+            self._reopen()
+        return bool(changes)
 
 
 class _Handler(SimpleHTTPRequestHandler):

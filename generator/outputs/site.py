@@ -10,6 +10,9 @@ from typing import TYPE_CHECKING, Any
 
 from generator.content.library import Library
 from generator.content.pages import Page
+from generator.content.pictures import read_picture
+from generator.core.errors import ContentError
+from generator.core.files import Unreadable, read_bytes
 from generator.outputs.fingerprints import Digests
 from generator.outputs.search import search_index
 from generator.outputs.state import OutputTree
@@ -18,6 +21,7 @@ if TYPE_CHECKING:
     import jinja2
 
 LOGO_NAME = "clinic-logo"
+MAX_ASSET_BYTES = 50_000_000  # a stylesheet, a script or a font of the templates
 BOOKLET_URL = "handouts/booklet.pdf"
 # Files that list or search every page, with the template each is rendered from (None: data).
 LISTINGS: dict[str, str | None] = {
@@ -83,18 +87,43 @@ def render_site(
     return {name: (render().encode(), inputs) for name, (render, inputs) in stale.items()}
 
 
-def asset_files(library: Library) -> dict[str, Path]:
+@dataclass(frozen=True)
+class Asset:
+    """A file the website copies from the project: from the trusted templates as it is, or
+    a picture (content/images, the logo) as its checked copy."""
+
+    path: Path
+    folder: Path  # the folder it must lie inside
+    picture: bool
+    name: str  # how messages name it: its path in the project
+
+    def data(self) -> bytes:
+        """The bytes to publish; `ContentError` naming the file if it cannot be."""
+        try:
+            if self.picture:
+                return read_picture(self.path, folder=self.folder)
+            return read_bytes(self.path, folder=self.folder, limit=MAX_ASSET_BYTES)
+        except Unreadable as unreadable:
+            raise ContentError([unreadable.problem.within(self.name)]) from None
+
+
+def asset_files(library: Library) -> dict[str, Asset]:
     """The files the website copies from the project, by their path on the site."""
     project = library.project
+    static, images = project.static_dir, project.images_dir
+
+    def asset(path: Path, folder: Path, picture: bool) -> Asset:
+        return Asset(path, folder, picture, path.relative_to(project.root).as_posix())
+
     files = {
-        f"assets/{p.relative_to(project.static_dir).as_posix()}": p
-        for p in _files_under(project.static_dir)
+        f"assets/{p.relative_to(static).as_posix()}": asset(p, static, False)
+        for p in _files_under(static)
     }
     files |= {
-        f"images/{p.relative_to(project.images_dir).as_posix()}": p
-        for p in _files_under(project.images_dir)
+        f"images/{p.relative_to(images).as_posix()}": asset(p, images, True)
+        for p in _files_under(images)
     }
-    files[logo_url(library)] = library.settings.logo_path(project)
+    files[logo_url(library)] = asset(library.settings.logo_path(project), project.root, True)
     return files
 
 
@@ -103,10 +132,11 @@ def write_site(
 ) -> SiteReport:
     """Write the rendered files and the copied assets that changed; remove what is gone."""
     copied = asset_files(library)
+    assets = {name: asset.data() for name, asset in copied.items()}  # all read, or none written
     for name, (data, inputs) in generated.items():
         tree.write(name, data, inputs)
-    for name, source in copied.items():
-        tree.write(name, source.read_bytes())
+    for name, data in assets.items():
+        tree.write(name, data)
     removed = tree.finish()
     files = len(library.pages) + len(LISTINGS) + len(copied)
     return SiteReport(files, tree.written, removed)

@@ -11,14 +11,19 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
 import time
 from collections.abc import Iterable
 from pathlib import Path
 from stat import S_ISREG
 from typing import Any
 
-from generator.core.atomic import StagedWrites, make_dir, remove_leftovers, write_atomic
+from generator.core.atomic import (
+    StagedWrites,
+    make_dir,
+    remove_empty_folders,
+    remove_leftovers,
+    write_atomic,
+)
 
 _FORMAT = 1
 
@@ -55,13 +60,15 @@ class OutputTree:
         self.root = root
         self.private = private
         self._opened = time.time()
+        # A private tree is written only into its own folders, never through a link.
+        self._no_links_under = root if private else None
         if private:
-            make_dir(root, private=True)
+            make_dir(root, private=True, root=root)
         self._state_file = state_file
         self._state_bytes = _bytes_of(state_file)
         self._old = _parse_state(self._state_bytes)
         self._new: dict[str, dict[str, Any]] = {}
-        self._staged = StagedWrites(private=private)
+        self._staged = StagedWrites(private=private, root=self._no_links_under)
         self._pending: dict[str, tuple[str, str]] = {}  # name -> (inputs, sha256), once committed
         self.written: list[str] = []
 
@@ -102,6 +109,11 @@ class OutputTree:
         self.written.append(name)
         return True
 
+    def target(self, name: str) -> tuple[Path, Path | None]:
+        """Where another process writes `name`, and the folder below which it may follow no
+        link (for `write_atomic`'s `root`)."""
+        return self.root / name, self._no_links_under
+
     def written_elsewhere(self, name: str, inputs: str, digest: str) -> None:
         """Account for a file another process wrote (a PDF rendered by a worker)."""
         self.written.append(name)
@@ -131,7 +143,7 @@ class OutputTree:
         for name in removed:
             with contextlib.suppress(FileNotFoundError):
                 (self.root / name).unlink()
-            _remove_empty_parents(self.root / name, self.root)
+            remove_empty_folders((self.root / name).parent, self.root)
         state = json.dumps(
             {"format": _FORMAT, "outputs": dict(sorted(self._new.items()))}, indent=0
         ).encode()
@@ -181,13 +193,3 @@ def _parse_state(data: bytes) -> dict[str, dict[str, Any]]:
         return {}
     outputs = state.get("outputs")
     return outputs if isinstance(outputs, dict) else {}
-
-
-def _remove_empty_parents(path: Path, root: Path) -> None:
-    parent = path.parent
-    while parent != root and parent.is_relative_to(root):
-        try:
-            os.rmdir(parent)
-        except OSError:
-            return
-        parent = parent.parent

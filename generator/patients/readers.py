@@ -115,7 +115,8 @@ def _read_text(path: Path) -> str:
     character fails only the record that holds it."""
     if path.suffix.lower() not in PATIENT_SUFFIXES:
         raise Unreadable(Problem("", "is not a patient file (.yaml, .yml or .csv)"))
-    return read_text(path, folder=path.parent, limit=MAX_FILE_BYTES, label="its folder", nul=True)
+    folder = path.parent.resolve()  # the folder named on the command line may be a link
+    return read_text(path, folder=folder, limit=MAX_FILE_BYTES, label="its folder", nul=True)
 
 
 def _yaml_record(text: str) -> Any:
@@ -133,7 +134,9 @@ def csv_rows(text: str) -> Iterator[tuple[str, Any]]:
     lines = text.splitlines()
     header = lines[0] if lines else ""
     delimiter = ";" if header.count(";") > header.count(",") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    # strict: a quote that is never closed is an error, not a cell that swallows every row
+    # after it (other patients' names and injuries, printed on this patient's plan).
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     try:
         columns = [c.strip() for c in next(reader)]
     except (StopIteration, csv.Error):
@@ -143,6 +146,7 @@ def csv_rows(text: str) -> Iterator[tuple[str, Any]]:
     if unknown or len(set(columns)) != len(columns):
         yield "row 1", Problem("", _header_problem(columns, unknown))
         return
+    number = 1  # the last row read whole
     try:
         for number, cells in enumerate(reader, 2):
             if not any(cell.strip() for cell in cells):
@@ -157,8 +161,17 @@ def csv_rows(text: str) -> Iterator[tuple[str, Any]]:
                 )
                 continue
             yield f"row {number}", unflatten(dict(zip(columns, cells, strict=False)))
-    except csv.Error as error:
-        yield f"row {reader.line_num}", Problem("", f"is not valid CSV: {error}")
+    except csv.Error as error:  # in the row after the last one read; nothing from it is used
+        yield f"row {number + 1}", Problem("", _csv_problem(error))
+
+
+def _csv_problem(error: csv.Error) -> str:
+    if "unexpected end of data" in str(error):
+        return (
+            'opens a quote (") that is never closed: close it, or export the file again; '
+            "this row and the rows after it are not read"
+        )
+    return f"is not valid CSV: {error}; this row and the rows after it are not read"
 
 
 _COLUMN = re.compile(r"[a-z][a-z0-9_]{0,39}")  # how column names look

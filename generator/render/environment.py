@@ -13,14 +13,18 @@ from urllib.parse import urljoin
 
 import jinja2
 import markupsafe
+from jinja2.loaders import split_template_path
 
 from generator import __version__
 from generator.content.library import Library
 from generator.content.strings import Strings
-from generator.core.errors import ContentError, Problem
+from generator.core.atomic import make_dir
+from generator.core.errors import ContentError, OutputError, Problem
+from generator.core.files import Unreadable, read_text
 from generator.render.wording import minutes_text, red_flag_signs, session_text
 
 T = TypeVar("T")
+MAX_TEMPLATE_BYTES = 1_000_000
 # A generated block (a protocol table) as the sanitised body holds it.
 EMBED = re.compile(r'<div data-embed="([a-z]+):([a-z0-9-]+)"></div>')
 
@@ -35,7 +39,7 @@ def make_environment(library: Library, *, keep_compiled: bool = True) -> jinja2.
     settings = library.settings
     cache_dir = library.project.state_dir / "templates"
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(library.project.templates_dir),
+        loader=TemplateLoader(library.project.templates_dir),
         bytecode_cache=_bytecode_cache(cache_dir) if keep_compiled else None,
         autoescape=jinja2.select_autoescape(("html", "xml", "svg")),
         undefined=jinja2.StrictUndefined,
@@ -60,6 +64,37 @@ def make_environment(library: Library, *, keep_compiled: bool = True) -> jinja2.
         absolute=lambda url: urljoin(settings.site.base_url, url),
     )
     return env
+
+
+class TemplateLoader(jinja2.FileSystemLoader):
+    """Templates read through the one file reader: regular files inside `templates/` (a link
+    out of it would render any file of the machine into the site), size-capped."""
+
+    def __init__(self, folder: Path) -> None:
+        super().__init__(folder)
+        self.folder = folder
+
+    def get_source(
+        self, environment: jinja2.Environment, template: str
+    ) -> tuple[str, str, Callable[[], bool]]:
+        path = self.folder.joinpath(*split_template_path(template))
+        try:
+            text = read_text(path, folder=self.folder, limit=MAX_TEMPLATE_BYTES)
+            mtime = path.stat().st_mtime
+        except Unreadable as unreadable:
+            if not path.exists():
+                raise jinja2.TemplateNotFound(template) from None
+            raise ContentError([unreadable.problem.within(f"templates/{template}")]) from None
+        except OSError:  # removed while it was read
+            raise jinja2.TemplateNotFound(template) from None
+
+        def unchanged() -> bool:
+            try:
+                return path.stat().st_mtime == mtime
+            except OSError:
+                return False
+
+        return text, str(path), unchanged
 
 
 def _in_language(function: Callable[[Any, Strings], T]) -> Callable[..., T]:
@@ -97,8 +132,9 @@ def _bytecode_cache(folder: Path) -> jinja2.BytecodeCache | None:
     # Compiled templates are kept between runs (Jinja checks each against its source), in the
     # private state folder; if it cannot be created, templates are simply compiled each time.
     try:
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    except OSError:
+        make_dir(folder.parent, private=True)  # the state folder: owner-only from the start
+        make_dir(folder, private=True)
+    except OutputError:
         return None
     return _CompiledTemplates(str(folder))
 

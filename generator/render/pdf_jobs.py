@@ -33,6 +33,7 @@ class PdfConfig:
     root: Path
     mounts: tuple[tuple[str, Path], ...]  # a public URL prefix served from a project folder
     stylesheets: tuple[Stylesheet, ...]
+    pictures: tuple[Path, ...] = ()  # files and folders served only as checked pictures
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ class PdfJob:
     base_url: str
     target: Path
     private: bool = False
+    root: Path | None = None  # no link below it on the way to `target`
 
 
 def pdf_writer(config: PdfConfig) -> PdfWriter:
@@ -51,7 +53,10 @@ def pdf_writer(config: PdfConfig) -> PdfWriter:
     from generator.render.pdf_writer import PdfWriter
 
     writer = PdfWriter(
-        config.root, config.mounts, [(sheet.text, sheet.base_url) for sheet in config.stylesheets]
+        config.root,
+        config.mounts,
+        [(sheet.text, sheet.base_url) for sheet in config.stylesheets],
+        pictures=config.pictures,
     )
     # What exists now (the fonts, the stylesheets, in one process the whole library) lives
     # for the batch: out of the garbage collector's sight, it is not traversed again on every
@@ -63,5 +68,5 @@ def pdf_writer(config: PdfConfig) -> PdfWriter:
 def render_job(writer: PdfWriter, job: PdfJob) -> str:
     """Batch work: render one document, write it atomically, return the hash of its bytes."""
     pdf = writer.render(job.html, job.base_url)
-    write_atomic(job.target, pdf, private=job.private)
+    write_atomic(job.target, pdf, private=job.private, root=job.root)
     return hashlib.sha256(pdf).hexdigest()

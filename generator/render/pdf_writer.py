@@ -20,9 +20,12 @@ from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
+from generator.content.pictures import read_picture
 from generator.core.errors import ContentError, Problem, RecordError
+from generator.core.files import Unreadable, read_bytes
 
 PDF_VARIANT = "pdf/ua-1"
+MAX_FETCHED_BYTES = 50_000_000  # a font or a stylesheet of the templates
 
 
 class RefusedURL(FatalURLFetchingError):  # type: ignore[misc]
@@ -34,15 +37,19 @@ class ProjectFetcher(URLFetcher):  # type: ignore[misc]
 
     URLs under a mount's prefix (the site's public address of `assets/` and `images/`) are
     served from the matching project folder, so a PDF sees the same URLs as the website
-    without any network access.
+    without any network access. A file under one of `pictures` (the content's pictures, the
+    logo) is served as the checked copy the website publishes, never as its own bytes.
     """
 
-    def __init__(self, root: Path, mounts: tuple[tuple[str, Path], ...]) -> None:
+    def __init__(
+        self, root: Path, mounts: tuple[tuple[str, Path], ...], pictures: tuple[Path, ...] = ()
+    ) -> None:
         super().__init__(
             allowed_protocols={"file", "data"}, allow_redirects=False, fail_on_errors=True
         )
         self.root = root.resolve()
         self.mounts = tuple((prefix, folder.resolve()) for prefix, folder in mounts)
+        self.pictures = tuple(path.resolve() for path in pictures)
 
     def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
         if url.startswith("data:"):
@@ -53,7 +60,17 @@ class ProjectFetcher(URLFetcher):  # type: ignore[misc]
         if not path.is_file():
             raise RefusedURL(f"missing file {path.relative_to(self.root).as_posix()}")
         content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        return URLFetcherResponse(path.as_uri(), path.read_bytes(), {"Content-Type": content_type})
+        return URLFetcherResponse(path.as_uri(), self._read(path), {"Content-Type": content_type})
+
+    def _read(self, path: Path) -> bytes:
+        name = path.relative_to(self.root).as_posix()
+        try:
+            for picture in self.pictures:
+                if path.is_relative_to(picture):
+                    return read_picture(path, folder=picture.parent)
+            return read_bytes(path, folder=self.root, limit=MAX_FETCHED_BYTES)
+        except Unreadable as unreadable:
+            raise RefusedURL(str(unreadable.problem.within(name))) from None
 
     def local_path(self, url: str) -> Path | None:
         """The project file `url` stands for, or None when it lies outside the project."""
@@ -76,11 +93,14 @@ class PdfWriter:
         root: Path,
         mounts: tuple[tuple[str, Path], ...],
         stylesheets: Sequence[tuple[str, str]],
+        *,
+        pictures: tuple[Path, ...] = (),
     ) -> None:
         """`mounts`: public URL prefixes served from project folders; `stylesheets`: each as
-        (CSS text, the URL its relative references resolve against)."""
+        (CSS text, the URL its relative references resolve against); `pictures`: see
+        `ProjectFetcher`."""
         self.fonts = FontConfiguration()
-        self.fetcher = ProjectFetcher(root, mounts)
+        self.fetcher = ProjectFetcher(root, mounts, pictures)
         try:
             self.stylesheets = [
                 CSS(string=text, base_url=base, font_config=self.fonts, url_fetcher=self.fetcher)
