@@ -26,7 +26,7 @@ website = "https://test-clinic.example"
 [site]
 title = "Return to running"
 base_url = "https://test-clinic.example/run/"
-language = "en"
+languages = ["en"]
 
 [pdf]
 page_size = "A4"

@@ -36,7 +36,7 @@ def test_every_problem_is_reported_with_its_key(scratch):
         [site]
         title = "T"
         base_url = "ftp://x"
-        language = "xx"
+        languages = ["xx"]
 
         [brand]
         primary = "#ffff00"
@@ -61,11 +61,11 @@ def test_file_checks_follow_the_schema(scratch):
         (scratch.root / "site.toml")
         .read_text()
         .replace("[site]", 'logo = "../outside.svg"\n\n[site]')
-        .replace('language = "en"', 'language = "fr"'),
+        .replace('languages = ["en"]', 'languages = ["fr"]'),
     )
     assert settings_problems(scratch) == [
         "site.toml: clinic.logo: must be a file inside the project folder (got '../outside.svg')",
-        "site.toml: site.language: no interface text for 'fr' (templates/strings/fr.yaml is missing)",
+        "site.toml: site.languages: no interface text for 'fr' (templates/strings/fr.yaml is missing)",
     ]
 
 

@@ -67,6 +67,17 @@ class Brand:
                 )
 
 
+def _languages(value: tuple[str, ...]) -> str | None:
+    if not value:
+        return 'must list at least one language, like ["en"]'
+    for language in value:
+        if problem := validators.language(language):
+            return problem
+    if len(set(value)) != len(value):
+        return "must list each language once"
+    return None
+
+
 @dataclass(frozen=True)
 class SiteOptions:
     """The public website."""
@@ -79,12 +90,19 @@ class SiteOptions:
         doc="The address the site is published at, like https://clinic.example/run/.",
         check=validators.web_address,
     )
-    language: str = spec(
-        "en", doc="The language of the site and its handouts.", check=validators.language
+    languages: tuple[str, ...] = spec(
+        ("en",),
+        doc='The languages of the site and plans, like ["en", "es"]; the first is the default.',
+        check=_languages,
     )
     description: str = spec(
         "", doc="One sentence for search engines and link previews.", check=validators.one_line
     )
+
+    @property
+    def language(self) -> str:
+        """The default language: the site's root, and a plan's when the patient names none."""
+        return self.languages[0]
 
 
 @dataclass(frozen=True)
@@ -229,13 +247,12 @@ def _file_problems(settings: Settings, project: Project) -> Iterator[Problem]:
             yield Problem("clinic.logo", f"{settings.clinic.logo} {unreadable.problem.message}")
     if settings.email and settings.email.ca_file and not _is_pem(project, settings.email.ca_file):
         yield Problem("email.ca_file", "must be a PEM file inside the project folder")
-    strings = project.templates_dir / "strings" / f"{settings.site.language}.yaml"
-    if not strings.is_file():
-        language = settings.site.language
-        yield Problem(
-            "site.language",
-            f"no interface text for {language!r} (templates/strings/{language}.yaml is missing)",
-        )
+    for language in settings.site.languages:
+        if not (project.templates_dir / "strings" / f"{language}.yaml").is_file():
+            yield Problem(
+                "site.languages",
+                f"no interface text for {language!r} (templates/strings/{language}.yaml is missing)",
+            )
 
 
 def _is_pem(project: Project, name: str) -> bool:
