@@ -248,10 +248,10 @@ def _file_problems(settings: Settings, project: Project) -> Iterator[Problem]:
     if settings.email and settings.email.ca_file and not _is_pem(project, settings.email.ca_file):
         yield Problem("email.ca_file", "must be a PEM file inside the project folder")
     for language in settings.site.languages:
-        if not (project.templates_dir / "strings" / f"{language}.yaml").is_file():
+        strings = f"templates/strings/{language}.yaml"
+        if not (project.root / strings).is_file():
             yield Problem(
-                "site.languages",
-                f"no interface text for {language!r} (templates/strings/{language}.yaml is missing)",
+                "site.languages", f"no interface text for {language!r} ({strings} is missing)"
             )
 
 
