@@ -247,6 +247,7 @@ class LogHeader(Section):
     evening: str
     morning: str
     soreness: str
+    red_flag: str
     notes: str
 
 
@@ -314,7 +315,10 @@ class PlanText(Section):
     signs: RedFlagSigns
     log_title: str
     log_intro: str
+    log_how: str
+    log_ticks: str
     log_header: LogHeader
+    log_field: str  # a form field's accessible name: "{what}, session of {date}"
     topics_title: str
     topics_intro: str
     qr_alt: str
@@ -326,6 +330,7 @@ class EmailText(Section):
     greeting: str
     intro: str
     pdf: str
+    log: str
     ics: str
     first: str
     review: str

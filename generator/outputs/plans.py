@@ -184,9 +184,11 @@ def plan_html(
     env: jinja2.Environment,
     topics: Sequence[TopicLink],
     as_of: dt.date | None,
+    version: str | None = None,
 ) -> str:
     """The HTML of a plan's PDF as made on `as_of`. Without a date, what the plan says
-    whatever day it is printed: its identity (see `make_plans`)."""
+    whatever day it is printed: its identity (see `make_plans`). With its `version`, the PDF
+    carries it, the patient's id and each log row's stage, for `r2r checkins import`."""
     patient, schedule = draft.patient, draft.schedule
     return render(
         env,
@@ -194,6 +196,7 @@ def plan_html(
         patient=patient,
         schedule=schedule,
         as_of=as_of,
+        version=version,
         weeks=weeks_of(schedule, as_of),
         site=library.injury_sites[patient.injury.site],
         protocol=schedule.protocol,
@@ -334,17 +337,18 @@ def make_plans(
     for draft in list(report.drafts):
         inputs = fingerprint(digests.project, digests.pictures, digests.listing, draft.digest)
         try:
-            report.versions[draft.patient.id] = _version(draft, inputs, library, env, topics, tree)
+            state = _version(draft, inputs, library, env, topics, tree)
         except OutputError as error:  # its folder is a link: that patient fails alone
             report.refuse(draft.source, error.problems)
             report.drafts.remove(draft)
             continue
+        report.versions[draft.patient.id] = state
         documents.append(
             Document(
                 f"{draft.patient.id}/{PLAN_PDF}",
                 draft.patient.id,
-                fingerprint(inputs, as_of.isoformat()),
-                partial(plan_html, draft, library, env, topics, as_of),
+                fingerprint(inputs, as_of.isoformat(), state.version),
+                partial(plan_html, draft, library, env, topics, as_of, state.version),
             )
         )
     stale = stale_documents(documents, tree)
