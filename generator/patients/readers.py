@@ -256,8 +256,18 @@ def _validate(
     try:
         patient = load(Patient, raw, text_values=from_csv, private=True, context=catalogue)
     except Invalid as invalid:
-        return None, list(invalid.problems)
+        return None, list(invalid.problems) + _beyond_the_catalogue(raw, catalogue, from_csv)
     return patient, protocol_problems(patient, catalogue)
+
+
+def _beyond_the_catalogue(raw: Any, catalogue: Catalogue, from_csv: bool) -> list[Problem]:
+    """When a file is well formed but names an unknown site or protocol, what the protocol's
+    rules still find in it, so that every problem is reported in one run."""
+    try:
+        patient = load(Patient, raw, text_values=from_csv, private=True)
+    except Invalid:
+        return []
+    return protocol_problems(patient, catalogue)
 
 
 def _digest(raw: Any) -> str:
