@@ -20,7 +20,7 @@ import segno
 
 from generator.content.library import Library, load_library
 from generator.content.protocols import Stage
-from generator.content.strings import Strings, load_strings, strings_file
+from generator.content.strings import Strings, load_strings
 from generator.core.batch import BatchReport, Reporter
 from generator.core.errors import OutputError, Problem, RecordError
 from generator.core.project import Project
@@ -227,21 +227,21 @@ def _check_fonts(patient: Patient, source: str, library: Library) -> None:
 
 
 def _check_language(patient: Patient, source: str, library: Library) -> None:
-    """A plan is made in the patient's language: its interface text must exist (so that
-    `r2r check` finds what `r2r plans` would refuse)."""
-    language = patient.language or library.settings.site.language
-    if language == library.settings.site.language:
+    """A plan is made in the patient's language, which must be one of the site's (so that
+    `r2r check` finds what `r2r plans` would refuse). The message lists the site's languages,
+    never the patient's value."""
+    languages = library.settings.site.languages
+    if patient.language is None or patient.language in languages:
         return
-    if not strings_file(library.project.templates_dir, language).is_file():
-        available = library.settings.site.language
-        raise RecordError(
-            [
-                Problem(
-                    f"{source}: language",
-                    f"has no interface text in templates/strings/ (available: {available})",
-                )
-            ]
-        )
+    raise RecordError(
+        [
+            Problem(
+                f"{source}: language",
+                f"is not one of the site's languages (site.toml [site] languages: "
+                f"{', '.join(languages)})",
+            )
+        ]
+    )
 
 
 def _version(
