@@ -379,6 +379,32 @@ def new_patient(options: RunOptions, patient_id: str, folder: Path | None) -> No
     execute(options, action)
 
 
+@main.group()
+def translations() -> None:
+    """Keep translated pages (content/<language>/*.md) true to the pages they translate."""
+
+
+@translations.command("stamp")
+@click.argument("pages", nargs=-1, required=True, type=click.Path(path_type=Path))
+@run_options
+def translations_stamp(options: RunOptions, pages: tuple[Path, ...]) -> None:
+    """Record in each translated PAGE the version of the page it translates, as it is now.
+
+    Run it once a translation says what its source page says: `r2r check` then warns when the
+    source changes again. Only the page's `translated_from` line is written.
+
+    Exit status: 0 done; 2 settings error, or a PAGE that is not a translation (nothing is
+    written).
+    """
+    from generator.content.settings import load_settings
+    from generator.content.translations import stamp
+
+    def action(project: Any, reporter: Any) -> Any:
+        return stamp(project, load_settings(project), pages)
+
+    execute(options, action)
+
+
 @main.command()
 @PATIENTS
 @AS_OF
