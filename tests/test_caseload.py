@@ -29,11 +29,12 @@ def patient_file(
     checkins: list[str] = (),  # type: ignore[assignment]
     reviews: list[str] = (),  # type: ignore[assignment]
     imaging: bool = False,
+    name: str = "",
 ) -> str:
     """A patient file running on mon, wed and fri from `start`."""
     text = f"""\
     id: {patient_id}
-    name: Secret Name {patient_id}
+    name: {name or f"Secret Name {patient_id}"}
     injury: {{site: {site}, side: left}}
     clearance:
       by: Dr Test
