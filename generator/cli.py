@@ -432,6 +432,39 @@ def check(options: RunOptions, patients: tuple[Path, ...], as_of: str | None) ->
     )
 
 
+@main.command()
+@click.argument("patients", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "--as-of",
+    "as_of",
+    metavar="DATE",
+    help="The day to read the caseload on, YYYY-MM-DD [default: today].",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the caseload as JSON.")
+@run_options
+def status(
+    options: RunOptions, patients: tuple[Path, ...], as_of: str | None, as_json: bool
+) -> None:
+    """The caseload: one line per patient, the ones who need the clinic first.
+
+    Paused by a red day, then waiting for a clinic review, then quiet (no check-in for more
+    than status.quiet_days of site.toml while sessions were due), on track, finished, not
+    started. PATIENTS are patient files, folders or CSV exports [default: PROJECT/patients].
+    Also writes the private, printable OUT/plans/caseload.html with each patient's pain chart.
+
+    Exit status: 0 every patient listed; 1 some records could not be read (each is named,
+    the others are listed); 2 settings or content error.
+    """
+    day = _as_of(as_of)
+    from generator.outputs.caseload import build_status
+
+    def action(project: Any, reporter: Any) -> Any:
+        paths = patients or (project.root / "patients",)
+        return build_status(project, paths, as_of=day, as_json=as_json)
+
+    execute(options, action, report_to_stdout=True)
+
+
 _EXIT = (
     "\n\nExit status: 0 done; 1 some handouts failed (named on stderr, the others are "
     "written); 2 settings or content error (nothing is written)."
