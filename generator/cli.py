@@ -374,7 +374,7 @@ def checkins() -> None:
     help="The folder of patient files [default: PROJECT/patients].",
 )
 @click.option("--dry-run", is_flag=True, help="Show what would be added; write nothing.")
-@run_options
+@run_options(out=False, jobs=False, strict=False)
 def import_checkins(
     options: RunOptions, pdfs: tuple[Path, ...], folder: Path | None, dry_run: bool
 ) -> None:
@@ -395,7 +395,7 @@ def import_checkins(
         where = folder or project.root / "patients"
         return import_into_project(project, pdfs, where, today=today, dry_run=dry_run)
 
-    execute(options, action)
+    execute(options, action, report_to_stdout=True)
 
 
 @main.command("new-patient")
