@@ -233,7 +233,8 @@ def test_a_bad_value_fails_its_pdf_alone(clinic, tmp_path, row, message):
     assert any(line.startswith(f"error: {bad}: {message}") for line in lines), lines
     assert (folder / "P7.yaml").read_bytes() == before
     assert len(checkins_of(folder / "P8.yaml")) == 3
-    assert not any(value in "\n".join(lines) for value in ("12", "abc", "felt fine"))
+    said = "\n".join(lines).replace(str(tmp_path), "PDFS")  # the folder's name holds digits
+    assert not any(value in said for value in ("12", "abc", "felt fine"))
 
 
 def test_a_file_that_is_not_one_of_our_plans_is_refused(clinic, tmp_path):
