@@ -13,8 +13,8 @@ from generator.patients.readers import read_patients
 from .conftest import REPO
 
 AS_OF = dt.date(2026, 11, 23)
-PROTOCOLS = load_protocols(REPO / "content" / "protocols")
-SITES = load_injury_sites(REPO / "content" / "injury-sites.yaml")
+PROTOCOLS = load_protocols(REPO / "content" / "protocols", languages=("en",))
+SITES = load_injury_sites(REPO / "content" / "injury-sites.yaml", languages=("en",))
 
 GOOD = """\
 id: P1

@@ -23,7 +23,7 @@ from generator.patients.schedule import ScheduleProblem, light_of, make_schedule
 
 from .conftest import REPO
 
-PROTOCOLS = load_protocols(REPO / "content" / "protocols")
+PROTOCOLS = load_protocols(REPO / "content" / "protocols", languages=("en",))
 LOW, HIGH, DAILY = PROTOCOLS["low-risk"], PROTOCOLS["high-risk"], PROTOCOLS["day-by-day"]
 MONDAY = dt.date(2026, 11, 23)
 

@@ -50,6 +50,7 @@ def load_library(
     settings = load_settings(project)
     strings = load_strings(project.templates_dir, settings.site.language)
     labels = markup_labels(strings)
+    languages = settings.site.languages
     problems: list[Problem] = []
     no_pages: tuple[Page, ...] = ()
     no_protocols: dict[str, Protocol] = {}
@@ -61,11 +62,15 @@ def load_library(
     )
     counted = len(problems)
     protocols = _gather(
-        problems, lambda: load_protocols(project.content_dir / "protocols"), no_protocols
+        problems,
+        lambda: load_protocols(project.content_dir / "protocols", languages=languages),
+        no_protocols,
     )
     protocols_valid, counted = len(problems) == counted, len(problems)
     sites = _gather(
-        problems, lambda: load_injury_sites(project.content_dir / "injury-sites.yaml"), no_sites
+        problems,
+        lambda: load_injury_sites(project.content_dir / "injury-sites.yaml", languages=languages),
+        no_sites,
     )
     sites_valid = len(problems) == counted
     if not pages and not problems:

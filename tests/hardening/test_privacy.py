@@ -74,8 +74,8 @@ def private_values(root: Path) -> dict[str, set[str]]:
     )
     records = read_patients(
         [root / "examples" / "patients"],
-        protocols=load_protocols(root / "content" / "protocols"),
-        sites=load_injury_sites(root / "content" / "injury-sites.yaml"),
+        protocols=load_protocols(root / "content" / "protocols", languages=("en",)),
+        sites=load_injury_sites(root / "content" / "injury-sites.yaml", languages=("en",)),
         as_of=dt.date.fromisoformat(AS_OF),
     )
     found: dict[str, set[str]] = {}
