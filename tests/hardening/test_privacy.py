@@ -125,7 +125,7 @@ def test_nothing_of_a_patient_is_printed_beyond_the_ids(demo):
     root, log = demo
     assert leaks(log, private_values(root)) == [], log
     assert "Traceback" not in log
-    assert "email (dry run): 8 message(s) written to the outbox" in log
+    assert "email (dry run): 11 message(s) written to the outbox" in log
 
 
 def test_the_build_state_holds_ids_and_hashes_only(demo):
