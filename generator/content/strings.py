@@ -323,6 +323,7 @@ class PlanText(Section):
 
 @dataclass(frozen=True)
 class EmailText(Section):
+    subject: str  # with {clinic}; never a word about health
     greeting: str
     intro: str
     pdf: str
@@ -344,11 +345,8 @@ class EmailText(Section):
 class Strings(Section):
     """Every piece of interface text of one language."""
 
-    date_format: str
-    months: tuple[str, ...]
-    short_date_format: str
-    weekdays_short: tuple[str, ...]
-    months_short: tuple[str, ...]
+    date_format: str  # for Babel: a CLDR pattern ("d MMMM y") or width ("long")
+    short_date_format: str  # a day in a calendar, likewise ("EEE d MMM")
     nav: Nav
     notice: Notice
     content: ContentLabels
