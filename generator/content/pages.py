@@ -9,6 +9,7 @@ import signal
 import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -25,6 +26,10 @@ if TYPE_CHECKING:
 
 MAX_PAGE_BYTES = 1_000_000
 MAX_SECONDS_PER_PAGE = 30  # a real page converts in milliseconds
+# The sanitiser is native code that the time limit cannot interrupt, and its time grows faster
+# than the nesting of the HTML it is given (190,000 nested <div> took two minutes): raw HTML
+# nested deeper than this is refused before anything converts it. Real pages nest a few levels.
+MAX_HTML_NESTING = 100
 PARALLEL_PAGES = 200  # below this, starting worker processes costs more than it saves
 CHUNKS_PER_WORKER = 8  # pages go to the workers in this many parts each: few, but enough to share
 RESERVED_SLUGS = frozenset(
@@ -176,6 +181,10 @@ def load_page(source: PageSource, pipeline: MarkdownPipeline) -> Page:
         problems.extend(p.within(name) for p in error.problems)
     if meta is None or problems:
         raise ContentError(problems)
+    if html_nesting_exceeds(body, MAX_HTML_NESTING):
+        raise ContentError(
+            [Problem(name, f"nests HTML tags more than {MAX_HTML_NESTING} deep; flatten them")]
+        )
     try:
         with _time_limit(MAX_SECONDS_PER_PAGE):
             markup = pipeline.render(body, sources=meta.sources)
@@ -200,6 +209,43 @@ def load_page(source: PageSource, pipeline: MarkdownPipeline) -> Page:
             ]
         ) from None
     return Page(path.stem, name, meta, markup, source.digest)
+
+
+class _TooDeep(Exception):
+    pass
+
+
+class _DepthGauge(HTMLParser):
+    """Follows how deep the raw HTML of a page nests, and stops past `limit`."""
+
+    # Elements that never hold others: an opening tag without its end does not nest.
+    VOID = frozenset("area base br col embed hr img input link meta param source track wbr".split())
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(convert_charrefs=False)
+        self.limit, self.depth = limit, 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in self.VOID:
+            self.depth += 1
+            if self.depth > self.limit:
+                raise _TooDeep
+
+    def handle_endtag(self, tag: str) -> None:
+        self.depth = max(0, self.depth - 1)
+
+
+def html_nesting_exceeds(text: str, limit: int) -> bool:
+    """Whether the HTML tags in `text` nest more than `limit` deep (linear in its length)."""
+    if text.count("<") <= limit:  # too few tags to nest that deep: most pages stop here
+        return False
+    gauge = _DepthGauge(limit)
+    try:
+        gauge.feed(text)
+        gauge.close()
+    except _TooDeep:
+        return True
+    return False
 
 
 class _TooSlow(Exception):

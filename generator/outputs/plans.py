@@ -89,6 +89,7 @@ class PlansReport:
     drafts: list[Draft] = field(default_factory=list)
     versions: dict[str, PlanState] = field(default_factory=dict)  # by patient id
     batch: BatchReport = field(default_factory=BatchReport)
+    where: Path | None = None  # the folder of the plans
 
     @property
     def exit_code(self) -> int:
@@ -109,6 +110,8 @@ class PlansReport:
             f"plans: {made} made ({rendered} rendered, {made - rendered} unchanged), "
             f"{failed} failed"
         )
+        if self.where is not None and made:
+            lines.append(f"plans are in {self.where} (private: one folder per patient id)")
         return lines
 
 
@@ -329,7 +332,7 @@ def make_plans(
     others are rendered one by one as workers become free, so memory stays flat.
     """
     project = library.project
-    report = PlansReport()
+    report = PlansReport(where=project.plans_dir)
     records = read_patients(
         paths, protocols=library.protocols, sites=library.injury_sites, as_of=as_of
     )
