@@ -73,7 +73,7 @@ def test_every_example_patient_gets_a_pdf_and_a_calendar(demo):
     root, built, made = demo
     assert built.exit_code == 0, built.output
     assert made.exit_code == 0, made.output
-    assert "plans: 9 made (9 rendered, 0 unchanged), 0 failed" in made.output
+    assert "plans: 12 made (12 rendered, 0 unchanged), 0 failed" in made.output
     plans = root / "output" / "plans"
     assert sorted(p.name for p in plans.iterdir()) == [
         "P1001",
@@ -82,6 +82,9 @@ def test_every_example_patient_gets_a_pdf_and_a_calendar(demo):
         "P1004",
         "P1005",
         "P1006",
+        "P1007",
+        "P1008",
+        "P1009",
         "P2001",
         "P2002",
         "P2003",
