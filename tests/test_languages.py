@@ -21,7 +21,7 @@ from generator.outputs.fingerprints import Digests
 from generator.outputs.linkcheck import broken_site_links
 from generator.outputs.site import asset_files, render_site
 
-from .conftest import Scratch, output_files
+from .conftest import Scratch, data_texts_in, output_files
 
 SECOND = "fr"
 BASE = "https://test-clinic.example/run/"
@@ -82,6 +82,7 @@ def bilingual(scratch: Scratch) -> Scratch:
         settings.read_text().replace('languages = ["en"]', f'languages = ["en", "{SECOND}"]')
     )
     scratch.write(f"content/{SECOND}/basics.md", BASICS_FR)
+    data_texts_in(scratch.root, SECOND)
     return scratch
 
 

@@ -18,7 +18,7 @@ from generator.content.strings import load_strings
 from generator.core.yamlio import parse_yaml
 from generator.outputs.check import check
 
-from .conftest import REPO, Scratch
+from .conftest import REPO, Scratch, data_texts_in
 
 TRANSLATED = """\
 ---
@@ -45,6 +45,7 @@ def bilingual(scratch: Scratch, language: str) -> Scratch:
         settings.read_text().replace('languages = ["en"]', f'languages = ["en", "{language}"]')
     )
     scratch.write(f"content/{language}/basics.md", TRANSLATED)
+    data_texts_in(scratch.root, language)
     return scratch
 
 
