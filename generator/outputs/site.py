@@ -31,7 +31,7 @@ LISTINGS: dict[str, str | None] = {
     "sitemap.xml": "site/sitemap.xml",
     "robots.txt": "site/robots.txt",
     "assets/css/theme.css": "site/theme.css",
-    "search-index.json": None,
+    "search-index.js": None,
 }
 
 
