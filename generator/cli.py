@@ -379,6 +379,32 @@ def new_patient(options: RunOptions, patient_id: str, folder: Path | None) -> No
     execute(options, action)
 
 
+@main.group()
+def translations() -> None:
+    """Keep translated pages (content/<language>/*.md) true to the pages they translate."""
+
+
+@translations.command("stamp")
+@click.argument("pages", nargs=-1, required=True, type=click.Path(path_type=Path))
+@run_options(out=False, jobs=False, strict=False)
+def translations_stamp(options: RunOptions, pages: tuple[Path, ...]) -> None:
+    """Record in each translated PAGE the version of the page it translates, as it is now.
+
+    Run it once a translation says what its source page says: `r2r check` then warns when the
+    source changes again. Only the page's `translated_from` line is written.
+
+    Exit status: 0 done; 2 settings error, or a PAGE that is not a translation (nothing is
+    written).
+    """
+    from generator.content.settings import load_settings
+    from generator.content.translations import stamp
+
+    def action(project: Any, reporter: Any) -> Any:
+        return stamp(project, load_settings(project), pages)
+
+    execute(options, action)
+
+
 @main.command()
 @PATIENTS
 @AS_OF
@@ -404,6 +430,40 @@ def check(options: RunOptions, patients: tuple[Path, ...], as_of: str | None) ->
         lambda project, reporter: run_check(project, today=today, patients=patients, as_of=day),
         report_to_stdout=True,
     )
+
+
+@main.command()
+@PATIENTS
+@click.option(
+    "--as-of",
+    "as_of",
+    metavar="DATE",
+    help="The day to read the caseload on, YYYY-MM-DD [default: today].",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the caseload as JSON.")
+@run_options(jobs=False, strict=False)
+def status(
+    options: RunOptions, patients: tuple[Path, ...], as_of: str | None, as_json: bool
+) -> None:
+    """The caseload: one line per patient, the ones who need the clinic first.
+
+    Paused by a red day, then waiting for a clinic review, then quiet (no check-in for more
+    than status.quiet_days of site.toml while sessions were due), on track, finished, not
+    started. PATIENTS are patient files, folders or CSV exports [default: PROJECT/patients].
+    Also writes the private, printable OUT/plans/caseload.html with each patient's pain chart.
+
+    Exit status: 0 every patient listed; 1 some records could not be read (each is named,
+    the others are listed); 2 settings or content error.
+    """
+    day = _as_of(as_of)
+    from generator.outputs.caseload import build_status
+
+    chosen = patients_or_default(options.root, patients)
+
+    def action(project: Any, reporter: Any) -> Any:
+        return build_status(project, chosen, as_of=day, as_json=as_json)
+
+    execute(options, action, report_to_stdout=True)
 
 
 _EXIT = (

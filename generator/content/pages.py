@@ -50,6 +50,12 @@ class PageMeta:
     reviewed: dt.date | None = spec(None, doc="When a clinician last reviewed the page.")
     sources: tuple[str, ...] = spec((), doc="The sources of the page's figures, cited as [^1], ...")
     handout: bool = spec(True, doc="Whether the page has a printable handout.")
+    translated_from: str = spec(
+        "",
+        doc="A translation: the digest of the page it translates, as `r2r translations stamp` "
+        "writes it (sha256:...).",
+        check=validators.source_digest,
+    )
 
 
 @dataclass(frozen=True)
@@ -99,11 +105,13 @@ def load_pages(
     store: PageStore | None = None,
     jobs: int | None = None,
     label: str = "content",
+    images_dir: Path | None = None,
 ) -> list[Page]:
     """Load every `*.md` page, in reading order; raise `ContentError` listing every problem.
 
     Pages found unchanged in `store` are not converted again. When many pages need
-    converting, they are converted in parallel by the batch runner.
+    converting, they are converted in parallel by the batch runner. Pictures come from
+    `images_dir` (default: `content_dir/images`).
     """
     pages: list[Page] = []
     problems: list[Problem] = []
@@ -130,7 +138,14 @@ def load_pages(
         convert_page,
         label="pages",
         jobs=workers,
-        setup=Setup(markdown_converter, (content_dir.resolve(), tuple(sorted(labels.items())))),
+        setup=Setup(
+            markdown_converter,
+            (
+                content_dir.resolve(),
+                tuple(sorted(labels.items())),
+                (images_dir or content_dir / "images").resolve(),
+            ),
+        ),
         chunk=-(-len(pending) // (workers * CHUNKS_PER_WORKER)),
         fork=True,
     )
@@ -149,11 +164,13 @@ def load_pages(
     return sorted(pages, key=lambda p: (p.meta.order, p.title.casefold(), p.slug))
 
 
-def markdown_converter(content_dir: Path, labels: tuple[tuple[str, str], ...]) -> MarkdownPipeline:
+def markdown_converter(
+    content_dir: Path, labels: tuple[tuple[str, str], ...], images_dir: Path
+) -> MarkdownPipeline:
     """Batch setup: a worker's Markdown pipeline (the Markdown library loads only here)."""
     from generator.content.markdown_pipeline import MarkdownPipeline
 
-    return MarkdownPipeline(content_dir, dict(labels))
+    return MarkdownPipeline(content_dir, dict(labels), images_dir=images_dir)
 
 
 def convert_page(pipeline: MarkdownPipeline, source: PageSource) -> Page | list[Problem]:

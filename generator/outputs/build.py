@@ -80,8 +80,9 @@ def build(
     """
     cache = page_cache(project)
     library = load_library(project, store=cache, jobs=jobs)
-    for problem in broken_links(library.pages):
-        log.warning("%s", problem)
+    for edition in library.editions:
+        for problem in broken_links(edition.pages):
+            log.warning("%s", problem)
     digests = Digests.of(library)
     environment = environment_of(library)
     site_tree, handout_tree = _tree(project, "site"), _tree(project, "handouts")

@@ -38,6 +38,7 @@ class Document:
     source: str  # how messages name it
     inputs: str  # the fingerprint of everything it is made from
     html: Callable[[], str]  # called only when the document must be made
+    base: str = ""  # its folder's address relative to the base URL ("es/"): links resolve there
 
     def prepared(self) -> Document:
         """The same document with its HTML rendered now (a template error shows here)."""
@@ -124,7 +125,7 @@ def render_documents(
 
 def _job(doc: Document, tree: OutputTree, base_url: str) -> PdfJob:
     target, root = tree.target(doc.name)
-    return PdfJob(doc.html(), base_url, target, private=tree.private, root=root)
+    return PdfJob(doc.html(), base_url + doc.base, target, private=tree.private, root=root)
 
 
 @cache

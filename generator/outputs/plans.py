@@ -28,6 +28,7 @@ from generator.core.project import Project
 from generator.outputs.calendar import CalendarState, calendar_file, issue, plan_events
 from generator.outputs.documents import Document, pdf_config, render_documents, stale_documents
 from generator.outputs.fingerprints import Digests
+from generator.outputs.pain_chart import pain_chart
 from generator.outputs.plan_state import STATE_FILE, PlanState, read_state
 from generator.outputs.state import OutputTree, fingerprint
 from generator.patients.model import Patient, resolve_protocol
@@ -200,6 +201,7 @@ def plan_html(
         schedule=schedule,
         as_of=as_of,
         weeks=weeks_of(schedule, as_of),
+        chart=pain_chart(schedule),
         site=_site(draft, library),
         protocol=schedule.protocol,
         topics=topics,
