@@ -66,6 +66,7 @@ COLUMNS = """() => [...document.querySelectorAll('.protocol table')].map(table =
 def test_protocol_tables_read_on_a_phone(open_tab):
     tab = open_tab("phone")
     tab.goto("run-walk-program.html", wait_until="load")
+    tab.page.evaluate("document.fonts.ready.then(() => true)")
     cells = tab.page.evaluate(CELLS)
     assert len(cells) > 30
     for cell in cells:
