@@ -99,6 +99,7 @@ class Search(Section):
     placeholder: str
     button: str
     needs_script: str
+    failed: str
     empty: str
     none: str
     one: str

@@ -215,7 +215,7 @@ def is_local(url: str) -> bool:
     """Whether loading `url` stays on this machine (Chromium's own PDF viewer is chrome-extension:)."""
     parts = urlsplit(url)
     return (
-        parts.scheme in ("data", "blob", "about", "chrome", "chrome-extension")
+        parts.scheme in ("data", "blob", "about", "chrome", "chrome-extension", "file")
         or parts.hostname == "127.0.0.1"
     )
 
