@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
@@ -15,6 +16,8 @@ from generator.content.settings import Settings, load_settings
 from generator.content.strings import Strings, load_strings
 from generator.core.errors import ContentError, Problem
 from generator.core.project import Project
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -128,6 +131,14 @@ def load_library(
     ]
     if problems:
         raise ContentError(problems)
+    log.info(
+        "read site.toml, %d page(s) in content/, %d protocol(s), %d injury site(s), "
+        "interface text for %s",
+        len(pages),
+        len(protocols),
+        len(sites),
+        ", ".join(settings.site.languages),
+    )
     default = Edition(settings.site.language, strings, pages, "")
     editions = (default, *(edition for edition in translations if edition is not None))
     return Library(project, settings, strings, pages, protocols, sites, editions)

@@ -51,26 +51,19 @@ class PageCheck:
 
 @dataclass
 class CheckReport:
-    """Every page's findings, and the patient records' problems.
-
-    Warnings fail a check only under `--strict`; a bad patient record fails it (exit 1).
-    """
+    """Every page's findings; warnings fail a check only under `--strict`."""
 
     pages: list[PageCheck]
     site: list[str] = field(default_factory=list)  # problems of the site's other files
-    patients: int = 0  # patient records checked
-    record_problems: list[Problem] = field(default_factory=list)
 
     @property
     def warnings(self) -> int:
         return sum(len(p.warnings) for p in self.pages) + len(self.site)
 
-    @property
-    def exit_code(self) -> int:
-        return 1 if self.record_problems else 0
+    exit_code = 0
 
     def summary(self) -> list[str]:
-        """The per-page table of `r2r check`, then the patient records' problems."""
+        """The per-page table of `r2r check`."""
         width = max([len(r.page.path) for r in self.pages] + [4])
         measures = max([len(r.measure) for r in self.pages] + [7])
         lines = [f"{'page':{width}}  {'measure':{measures}}  score  sources  reviewed    warnings"]
@@ -82,26 +75,49 @@ class CheckReport:
                 f"{result.page.path:{width}}  {result.measure:{measures}}  {score:>5}  "
                 f"{len(meta.sources):7}  {reviewed:10}  {len(result.warnings):8}"
             )
-        lines += [f"error: {problem}" for problem in self.record_problems]
         lines.append(f"check: {len(self.pages)} pages, {self.warnings} warning(s)")
-        if self.patients:
-            lines.append(
-                f"check: {self.patients} patient record(s), {len(self.record_problems)} problem(s)"
-            )
+        return lines
+
+
+@dataclass
+class PatientsCheck:
+    """The patient records `check PATIENTS` read, and every problem with them."""
+
+    patients: int
+    record_problems: list[Problem]
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.record_problems else 0
+
+    def summary(self) -> list[str]:
+        """An error line per problem, then the count."""
+        lines = [f"error: {problem}" for problem in self.record_problems]
+        problems = len(self.record_problems)
+        verdict = "ready for r2r plans" if not problems else "fix them, then check again"
+        lines.append(f"check: {self.patients} patient record(s), {problems} problem(s): {verdict}")
         return lines
 
 
 def check(
     project: Project, *, today: dt.date, patients: Sequence[Path] = (), as_of: dt.date | None = None
-) -> CheckReport:
-    """Load and render everything in memory, then report on each page; write nothing.
-
-    With `patients`, also validate those patient files (and that their plans can be
-    scheduled on `as_of`, default `today`).
+) -> CheckReport | PatientsCheck:
+    """Without `patients`: load and render everything in memory, then report on each page.
+    With `patients`: validate those patient files against the project (and that their plans
+    can be scheduled on `as_of`, default `today`). Write nothing.
     """
-    from generator.outputs.build import environment_of, page_cache
+    from generator.outputs.build import page_cache
 
     library = load_library(project, store=page_cache(project, read_only=True))
+    if patients:
+        return PatientsCheck(*check_patients(library, patients, as_of or today))
+    return check_site(library, today)
+
+
+def check_site(library: Library, today: dt.date) -> CheckReport:
+    """Render the site and the handouts in memory and report on each page."""
+    from generator.outputs.build import environment_of
+
     environment = environment_of(library, keep_compiled=False)
     digests = Digests.of(library)
     generated = render_site(library, digests, None, environment)
@@ -122,8 +138,6 @@ def check(
     _add_site_link_problems(
         library, {name: data for name, (data, _) in generated.items()}, files, report
     )
-    if patients:
-        report.patients, report.record_problems = check_patients(library, patients, as_of or today)
     for result in report.pages:
         for warning in result.warnings:
             log.warning("%s: %s", result.page.path, warning)

@@ -74,7 +74,12 @@ def _read_css(path: Path, project: Project) -> str:
 
 def stale_documents(documents: Iterable[Document], tree: OutputTree) -> list[Document]:
     """The documents that are not current in `tree`."""
-    return [doc for doc in documents if not tree.current(doc.name, doc.inputs)]
+    stale = []
+    for doc in documents:
+        if not tree.current(doc.name, doc.inputs):
+            log.info("%s: to be made (new, or its inputs changed)", doc.name)
+            stale.append(doc)
+    return stale
 
 
 def render_documents(
@@ -111,6 +116,7 @@ def render_documents(
     )
     for doc, done in zip(stale, report.done, strict=True):
         if done.ok:
+            log.info("%s: made", doc.name)
             tree.written_elsewhere(doc.name, doc.inputs, done.value)
         else:
             tree.keep(doc.name)

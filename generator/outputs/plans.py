@@ -28,6 +28,7 @@ from generator.core.project import Project
 from generator.outputs.calendar import CalendarState, calendar_file, issue, plan_events
 from generator.outputs.documents import Document, pdf_config, render_documents, stale_documents
 from generator.outputs.fingerprints import Digests
+from generator.outputs.pain_chart import pain_chart
 from generator.outputs.plan_state import STATE_FILE, PlanState, read_state
 from generator.outputs.state import OutputTree, fingerprint
 from generator.patients.model import Patient, resolve_protocol
@@ -89,6 +90,7 @@ class PlansReport:
     drafts: list[Draft] = field(default_factory=list)
     versions: dict[str, PlanState] = field(default_factory=dict)  # by patient id
     batch: BatchReport = field(default_factory=BatchReport)
+    where: Path | None = None  # the folder of the plans
 
     @property
     def exit_code(self) -> int:
@@ -109,6 +111,8 @@ class PlansReport:
             f"plans: {made} made ({rendered} rendered, {made - rendered} unchanged), "
             f"{failed} failed"
         )
+        if self.where is not None and made:
+            lines.append(f"plans are in {self.where} (private: one folder per patient id)")
         return lines
 
 
@@ -197,6 +201,7 @@ def plan_html(
         schedule=schedule,
         as_of=as_of,
         weeks=weeks_of(schedule, as_of),
+        chart=pain_chart(schedule),
         site=_site(draft, library),
         protocol=schedule.protocol,
         topics=topics,
@@ -329,7 +334,7 @@ def make_plans(
     others are rendered one by one as workers become free, so memory stays flat.
     """
     project = library.project
-    report = PlansReport()
+    report = PlansReport(where=project.plans_dir)
     records = read_patients(
         paths, protocols=library.protocols, sites=library.injury_sites, as_of=as_of
     )
