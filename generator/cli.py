@@ -386,7 +386,7 @@ def translations() -> None:
 
 @translations.command("stamp")
 @click.argument("pages", nargs=-1, required=True, type=click.Path(path_type=Path))
-@run_options
+@run_options(out=False, jobs=False, strict=False)
 def translations_stamp(options: RunOptions, pages: tuple[Path, ...]) -> None:
     """Record in each translated PAGE the version of the page it translates, as it is now.
 
@@ -441,7 +441,7 @@ def check(options: RunOptions, patients: tuple[Path, ...], as_of: str | None) ->
     help="The day to read the caseload on, YYYY-MM-DD [default: today].",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the caseload as JSON.")
-@run_options
+@run_options()
 def status(
     options: RunOptions, patients: tuple[Path, ...], as_of: str | None, as_json: bool
 ) -> None:
