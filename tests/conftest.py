@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import shutil
 import textwrap
 from dataclasses import dataclass
@@ -114,18 +113,6 @@ def make_scratch(root: Path) -> Scratch:
     scratch.page("basics", BASICS)
     scratch.page("walking", WALKING)
     return scratch
-
-
-def data_texts_in(root: Path, language: str) -> None:
-    """Give the protocols' and injury sites' patient-facing texts in `language` (a test
-    language: the Spanish texts, keyed by it), as a project listing it must."""
-    files = [
-        *(root / "content" / "protocols").glob("*.yaml"),
-        root / "content" / "injury-sites.yaml",
-    ]
-    for path in files:
-        text = path.read_text(encoding="utf-8")
-        path.write_text(re.sub(r"\bes:", f"{language}:", text), encoding="utf-8")
 
 
 @pytest.fixture

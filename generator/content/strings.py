@@ -99,6 +99,7 @@ class Search(Section):
     placeholder: str
     button: str
     needs_script: str
+    failed: str
     empty: str
     none: str
     one: str
@@ -249,6 +250,7 @@ class LogHeader(Section):
     evening: str
     morning: str
     soreness: str
+    red_flag: str
     notes: str
 
 
@@ -316,7 +318,10 @@ class PlanText(Section):
     signs: RedFlagSigns
     log_title: str
     log_intro: str
+    log_how: str
+    log_ticks: str
     log_header: LogHeader
+    log_field: str  # a form field's accessible name: "{what}, session of {date}"
     topics_title: str
     topics_intro: str
     qr_alt: str
@@ -329,6 +334,7 @@ class EmailText(Section):
     greeting: str
     intro: str
     pdf: str
+    log: str
     ics: str
     first: str
     review: str

@@ -198,9 +198,11 @@ def plan_html(
     env: jinja2.Environment,
     topics: Sequence[TopicLink],
     as_of: dt.date | None,
+    version: str | None = None,
 ) -> str:
     """The HTML of a plan's PDF as made on `as_of`. Without a date, what the plan says
-    whatever day it is printed: its identity (see `make_plans`)."""
+    whatever day it is printed: its identity (see `make_plans`). With its `version`, the PDF
+    carries it, the patient's id and each log row's stage, for `r2r checkins import`."""
     patient, schedule = draft.patient, draft.schedule
     return render(
         env,
@@ -208,6 +210,7 @@ def plan_html(
         patient=patient,
         schedule=schedule,
         as_of=as_of,
+        version=version,
         weeks=weeks_of(schedule, as_of),
         chart=pain_chart(schedule),
         site=_site(draft, library),
@@ -359,17 +362,18 @@ def make_plans(
         inputs = fingerprint(digests.project, digests.pictures, digests.listing, draft.digest)
         try:
             links = topics[draft.strings.language]
-            report.versions[draft.patient.id] = _version(draft, inputs, library, env, links, tree)
+            state = _version(draft, inputs, library, env, links, tree)
         except OutputError as error:  # its folder is a link: that patient fails alone
             report.refuse(draft.source, error.problems)
             report.drafts.remove(draft)
             continue
+        report.versions[draft.patient.id] = state
         documents.append(
             Document(
                 f"{draft.patient.id}/{PLAN_PDF}",
                 draft.patient.id,
-                fingerprint(inputs, as_of.isoformat()),
-                partial(plan_html, draft, library, env, links, as_of),
+                fingerprint(inputs, as_of.isoformat(), state.version),
+                partial(plan_html, draft, library, env, links, as_of, state.version),
             )
         )
     stale = stale_documents(documents, tree)
