@@ -6,6 +6,8 @@ import subprocess
 
 import pytest
 
+from .conftest import TRANSLATED_PAGES
+
 pytestmark = pytest.mark.browser
 
 
@@ -32,6 +34,8 @@ def check(vnu, site, kind, files):
 
 def test_every_html_page_is_valid(vnu, built_site):
     files = sorted(built_site.rglob("*.html"))
+    # every language's pages, the translations' folders too
+    assert set(TRANSLATED_PAGES) <= {f.relative_to(built_site).as_posix() for f in files}
     errors = check(vnu, built_site, "html", files)
     assert errors == [], f"vnu found {len(errors)} errors:\n" + "\n".join(errors)
 
