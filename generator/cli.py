@@ -500,14 +500,14 @@ def status(
     the others are listed); 2 settings or content error.
     """
     day = _as_of(as_of)
+    chosen = patients_or_default(options.root, patients)
     from generator.outputs.caseload import build_status
 
-    chosen = patients_or_default(options.root, patients)
-
-    def action(project: Any, reporter: Any) -> Any:
-        return build_status(project, chosen, as_of=day, as_json=as_json)
-
-    execute(options, action, report_to_stdout=True)
+    execute(
+        options,
+        lambda project, reporter: build_status(project, chosen, as_of=day, as_json=as_json),
+        report_to_stdout=True,
+    )
 
 
 _EXIT = (

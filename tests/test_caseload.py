@@ -160,7 +160,7 @@ def test_quiet_days_must_be_a_number_of_days(scratch):
     scratch.write(
         "site.toml", (scratch.root / "site.toml").read_text() + "[status]\nquiet_days = 0\n"
     )
-    (scratch.root / "patients").mkdir()
+    scratch.write("patients/p.yaml", patient_file("P1"))
     result = scratch.cli("status", "--as-of", AS_OF)
     assert result.exit_code == 2
     assert "site.toml: status.quiet_days: must be a number of days from 1 to 365" in result.stderr
@@ -278,6 +278,11 @@ def test_the_caseload_page_is_private_and_never_in_the_site(scratch):
         "patients/a.yaml", patient_file("P1", checkins=greens(dt.date(2026, 11, 16), [1, 1, 2]))
     )
     scratch.write("patients/b.yaml", patient_file("P2", start="2026-11-25"))
+    noted = "{date: 2026-11-20, stage: 2, pain_during: 0, pain_next_morning: 0, note: Felt easy}"
+    scratch.write(
+        "patients/c.yaml",
+        patient_file("P3", checkins=[*greens(dt.date(2026, 11, 16), [1, 1]), noted]),
+    )
     result = scratch.cli("status", "--as-of", AS_OF)
     assert result.exit_code == 0, result.output
     plans = scratch.root / "output" / "plans"
@@ -289,10 +294,12 @@ def test_the_caseload_page_is_private_and_never_in_the_site(scratch):
     assert parsed.tables == 1
     assert [row[:4] for row in parsed.rows] == [
         ["P1", "Secret Name P1", "posteromedial tibia", "On track"],
+        ["P3", "Secret Name P3", "posteromedial tibia", "On track"],
         ["P2", "Secret Name P2", "posteromedial tibia", "Not started"],
     ]
-    assert parsed.rows[1][-1] == "No check-ins yet."
-    assert len(parsed.charts) == 1
+    assert parsed.rows[1][5] == "Fri 20 Nov, green“Felt easy”"
+    assert parsed.rows[2][-1] == "No check-ins yet."
+    assert len(parsed.charts) == 2
     assert parsed.charts[0]["role"] == "img"
     assert parsed.charts[0]["aria-labelledby"] == "chart-P1-title chart-P1-desc"
     assert parsed.titles[0].startswith(
@@ -313,6 +320,13 @@ def test_the_page_is_never_written_through_a_link(scratch):
     assert result.exit_code == 1
     assert "is a link: nothing is written through a link in a private folder" in result.stderr
     assert list((scratch.root / "output" / "site").iterdir()) == []
+
+
+def test_without_patients_and_without_a_patients_folder_is_a_usage_error(scratch):
+    result = scratch.cli("status", "--as-of", AS_OF)
+    assert result.exit_code == 2
+    assert "no PATIENTS given, and there is no" in result.stderr
+    assert not (scratch.root / "output" / "plans").exists()
 
 
 def test_the_page_is_the_same_for_the_same_caseload(scratch):
