@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import shlex
+import stat
 from pathlib import Path
 
+import pypdf
+import pytest
 from click.testing import CliRunner
 
 from generator.cli import main
@@ -211,3 +214,30 @@ def test_the_bundled_zero_has_no_slash():
         glyphs = TTFont(path)["glyf"]
         assert glyphs["zero"].numberOfContours == 2, path  # the oval and one counter
         assert glyphs["O"].numberOfContours == 2, path
+
+
+@pytest.mark.slow
+def test_plans_print_writes_one_printer_pdf_with_each_plan_on_an_odd_page(scratch):
+    folder = _patients_folder(scratch, "P1001", "P1003", "P1004", "P1008")
+    result = scratch.cli("plans", str(folder), "--as-of", "2026-12-01", "--print", "-j", "2")
+    assert result.exit_code == 0, result.output
+    plans = scratch.root / "output" / "plans"
+    printed = plans / "print-2026-12-01.pdf"
+    assert f"to print: {printed} (4 plan(s), each starting on a right-hand page)" in result.output
+    assert stat.S_IMODE(printed.stat().st_mode) == 0o600
+    pages = [page.extract_text() for page in pypdf.PdfReader(printed).pages]
+    lengths = []
+    at = 0
+    for patient_id in ("P1001", "P1003", "P1004", "P1008"):
+        plan = [
+            page.extract_text() for page in pypdf.PdfReader(plans / patient_id / "plan.pdf").pages
+        ]
+        lengths.append(len(plan))
+        assert at % 2 == 0, patient_id  # page at + 1 of the file: an odd, right-hand page
+        assert pages[at : at + len(plan)] == plan, patient_id
+        at += len(plan)
+        if len(plan) % 2:
+            assert pages[at].strip() == "", patient_id  # the back of its last sheet
+            at += 1
+    assert at == len(pages)
+    assert any(n % 2 for n in lengths)  # the batch does test the padding
