@@ -239,3 +239,28 @@ def test_a_translated_page_takes_its_pictures_from_the_projects_images(bilingual
     files = built(bilingual)
     assert 'src="../images/a.svg"' in files[f"{SECOND}/basics.html"].decode()
     assert "images/a.svg" in files
+
+
+def test_the_title_and_description_are_given_per_language(bilingual):
+    settings = bilingual.root / "site.toml"
+    settings.write_text(
+        settings.read_text().replace(
+            'title = "Return to running"',
+            'title = {en = "Return to running", es = "Volver a correr"}\n'
+            'description = {en = "Step by step.", es = "Paso a paso."}',
+        )
+    )
+    files = built(bilingual)
+    home = files[f"{SECOND}/index.html"].decode()
+    assert "<h1>Volver a correr</h1>" in home and "Return to running" not in home
+    assert '<meta name="description" content="Paso a paso.">' in home
+    assert "<h1>Return to running</h1>" in files["index.html"].decode()
+    booklet = PdfReader(io.BytesIO(files[f"{SECOND}/handouts/booklet.pdf"]))
+    assert "Volver a correr" in booklet.pages[0].extract_text()
+
+
+def test_a_title_without_a_translation_falls_back_and_check_warns(bilingual):
+    files = built(bilingual)
+    assert "<h1>Return to running</h1>" in files[f"{SECOND}/index.html"].decode()
+    result = bilingual.cli("check")
+    assert f"warning: site.toml: site.title: has no text in {SECOND}" in result.output
