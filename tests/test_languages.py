@@ -96,7 +96,7 @@ def test_each_language_has_its_own_pages_search_404_and_handouts(bilingual):
         "basics.html",
         "search.html",
         "404.html",
-        "search-index.json",
+        "search-index.js",
         "handouts/basics.pdf",
         "handouts/booklet.pdf",
     ):

@@ -229,7 +229,7 @@ def is_local(url: str) -> bool:
     """Whether loading `url` stays on this machine (Chromium's own PDF viewer is chrome-extension:)."""
     parts = urlsplit(url)
     return (
-        parts.scheme in ("data", "blob", "about", "chrome", "chrome-extension")
+        parts.scheme in ("data", "blob", "about", "chrome", "chrome-extension", "file")
         or parts.hostname == "127.0.0.1"
     )
 
@@ -370,10 +370,16 @@ def caseload_folder(root: Path, patients: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def caseload_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The example patients' caseload page, served over HTTP on 127.0.0.1."""
+def caseload_plans(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The plans folder holding the example patients' caseload page."""
     root = copy_project(tmp_path_factory.mktemp("caseload") / "project")
-    server, url = serve_folder(caseload_folder(root, REPO / "examples" / "patients"))
+    return caseload_folder(root, REPO / "examples" / "patients")
+
+
+@pytest.fixture(scope="session")
+def caseload_url(caseload_plans: Path) -> Iterator[str]:
+    """The example patients' caseload page, served over HTTP on 127.0.0.1."""
+    server, url = serve_folder(caseload_plans)
     yield url
     server.shutdown()
     server.server_close()

@@ -48,3 +48,8 @@ def test_every_stylesheet_is_valid_css(vnu, built_site):
 def test_every_svg_is_valid(vnu, built_site):
     errors = check(vnu, built_site, "svg", sorted(built_site.rglob("*.svg")))
     assert errors == [], "\n".join(errors)
+
+
+def test_the_caseload_page_is_valid(vnu, caseload_plans):
+    errors = check(vnu, caseload_plans, "html", [caseload_plans / "caseload.html"])
+    assert errors == [], f"vnu found {len(errors)} errors:\n" + "\n".join(errors)

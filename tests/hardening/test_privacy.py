@@ -116,7 +116,7 @@ def test_nothing_of_a_patient_is_published(demo):
             data = pdf_text(path) + str(dict(reader.metadata or {}))
         assert leaks(data, values) == [], path
         assert str(root) not in data, f"{path} names the project's folder"
-    index = site / "search-index.json"
+    index = site / "search-index.js"
     if index.exists():  # the site's search, when there is one
         assert leaks(index.read_text(encoding="utf-8"), values) == []
 
