@@ -264,3 +264,34 @@ def test_a_title_without_a_translation_falls_back_and_check_warns(bilingual):
     assert "<h1>Return to running</h1>" in files[f"{SECOND}/index.html"].decode()
     result = bilingual.cli("check")
     assert f"warning: site.toml: site.title: has no text in {SECOND}" in result.output
+
+
+@pytest.mark.slow
+def test_the_shipped_site_links_every_page_to_its_counterparts(tmp_path):
+    from .conftest import REPO
+
+    for name in ("content", "templates"):
+        shutil.copytree(REPO / name, tmp_path / name)
+    shutil.copy(REPO / "site.toml", tmp_path / "site.toml")
+    result = Scratch(tmp_path).cli("site", "--jobs", "1")
+    assert result.exit_code == 0, result.output
+    site = tmp_path / "output" / "site"
+    library = load_library(Scratch(tmp_path).project)
+    base = library.settings.site.base_url
+    languages = [edition.language for edition in library.editions]
+    assert len(languages) > 1
+    for edition in library.editions:
+        names = ["index.html", "search.html", "404.html", *(p.url for p in edition.pages)]
+        for name in names:
+            head = Head((site / edition.folder / name).read_text(encoding="utf-8"))
+            assert head.lang == edition.language, edition.folder + name
+            address = "" if name == "index.html" else name
+            expected = {
+                other.language: base + other.folder + address
+                for other in library.editions
+                if name in ("index.html", "search.html", "404.html")
+                or other.page(name.removesuffix(".html"))
+            }
+            expected["x-default"] = base + address
+            assert head.alternates == expected, edition.folder + name
+            assert set(head.switch) == set(languages) - {edition.language}
