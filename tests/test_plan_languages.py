@@ -203,3 +203,25 @@ def test_a_dry_run_writes_the_spanish_email_as_eml(tmp_path, project):
     message = email.message_from_bytes(raw, policy=email.policy.default)
     assert isinstance(message, EmailMessage)
     assert_spanish_message(message)
+
+
+def test_without_a_subject_in_site_toml_every_language_takes_its_strings_subject(tmp_path):
+    from generator.content.library import load_library
+    from generator.mail.compose import subject_for
+
+    shutil.copytree(REPO / "templates", tmp_path / "templates")
+    shutil.copytree(REPO / "content", tmp_path / "content")
+    settings = (REPO / "site.toml").read_text(encoding="utf-8")
+    without = re.sub(r"(?m)^subject = .*\n", "", settings)
+    assert without != settings
+    (tmp_path / "site.toml").write_text(without, encoding="utf-8")
+    library = load_library(Project.at(tmp_path))
+    assert library.settings.email is not None and library.settings.email.subject == ""
+    subjects = {
+        e.language: subject_for(library.settings.email, e.strings, library)
+        for e in library.editions
+    }
+    assert subjects == {
+        "en": f"Your running plan from {CLINIC}",
+        "es": f"Su plan para correr de {CLINIC}",
+    }
