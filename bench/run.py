@@ -374,6 +374,21 @@ def plan_lines(count: int, runs: int, memory_count: int | None) -> list[Line]:
     return lines
 
 
+def chart_lines(count: int, runs: int) -> list[Line]:
+    """Plans with a pain chart (every patient has check-ins) beside the same plans without."""
+    measures = []
+    for chart in (False, True):
+        project = patients.make_logged_project(WORK / f"charts-{chart}", count, chart=chart)
+        command = [*R2R, "--project", str(project), "plans", str(project / "patients")]
+        command += ["--as-of", patients.AS_OF.isoformat(), "-q", "--jobs", "1"]
+        label = f"r2r, {count} plans with check-ins, {'with' if chart else 'without'} charts"
+        measures.append(Measure(label, command, remove(project / "output")))
+    without, with_charts = lines = alternate(measures, runs)
+    assert without.seconds and with_charts.seconds
+    ratio = with_charts.seconds / without.seconds
+    return [*lines, Line("  with charts vs without", note=f"{ratio:.2f} of the time")]
+
+
 PREVIEWED = "shoes-and-surfaces"  # the page the preview measure edits
 PREVIEW_TIMEOUT = 120  # seconds: the first build of the whole site, or one rebuild
 
@@ -476,11 +491,11 @@ def main() -> None:
     )
     parser.add_argument(
         "--only",
-        choices=["site", "languages", "handouts", "full", "plans", "serve"],
+        choices=["site", "languages", "handouts", "full", "plans", "charts", "serve"],
         action="append",
     )
     args = parser.parse_args()
-    only = set(args.only or ["site", "languages", "handouts", "full", "plans", "serve"])
+    only = set(args.only or ["site", "languages", "handouts", "full", "plans", "charts", "serve"])
     with_anchors = anchors.available()
     # Measure the tool as installed: pip compiles an installed package's bytecode, as it did
     # the anchors', but an editable install does not (and PYTHONDONTWRITEBYTECODE, often set on
@@ -500,6 +515,8 @@ def main() -> None:
         lines += handout_lines(args.topics, args.long_runs)
     if "plans" in only:
         lines += plan_lines(args.patients, args.long_runs, args.memory_patients or None)
+    if "charts" in only:
+        lines += chart_lines(args.patients, args.long_runs)
     if "serve" in only:
         lines += preview_lines(args.edits)
 
