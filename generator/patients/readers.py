@@ -201,6 +201,7 @@ def _csv_problem(error: csv.Error) -> str:
 
 
 _COLUMN = re.compile(r"[a-z][a-z0-9_]{0,39}")  # how column names look
+_HEADER_CELL = re.compile(r"[A-Za-z][A-Za-z0-9 _.-]{0,39}")  # how a misspelt one may look
 
 
 def _header_problem(columns: list[str], unknown: list[str], missing: list[str]) -> str:
@@ -254,6 +255,8 @@ def _with_hint(name: str) -> str:
 
 def _looks_like_a_column(name: str) -> bool:
     """Whether a header cell looks like a column name (mistyped) rather than a patient's data."""
+    if not _HEADER_CELL.fullmatch(name):  # a tab, a symbol, an @: data, not a misspelt name
+        return False
     return (bool(_COLUMN.fullmatch(name)) and "_" in name) or _closest(name) is not None
 
 
