@@ -36,41 +36,57 @@ class RunOptions:
     verbose: bool
 
 
-def run_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Add the common options (--out, --jobs, --strict, --quiet, --verbose) to a command."""
-    options = [
-        click.option(
+def run_options(
+    *, out: bool = True, jobs: bool = True, strict: bool = True
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Add the common options a command uses to it: --out, --jobs and --strict where asked,
+    --quiet and --verbose always. Those it does not use reach it as None or False."""
+    offered = {"out": out, "jobs": jobs, "strict": strict, "quiet": True, "verbose": True}
+    options = {
+        "out": click.option(
             "--out",
             type=click.Path(file_okay=False, path_type=Path),
             help="Output root holding site/, plans/, outbox/ [default: PROJECT/output]",
         ),
-        click.option(
+        "jobs": click.option(
             "--jobs",
             "-j",
             type=click.IntRange(min=1),
             help="Worker processes for PDFs [default: the number of CPUs]",
         ),
-        click.option("--strict", is_flag=True, help="Treat warnings as failures (exit 1)."),
-        click.option("--quiet", "-q", is_flag=True, help="Print errors only."),
-        click.option("--verbose", "-v", is_flag=True, help="Print what is done, step by step."),
-    ]
+        "strict": click.option(
+            "--strict", is_flag=True, help="Treat warnings as failures (exit 1)."
+        ),
+        "quiet": click.option("--quiet", "-q", is_flag=True, help="Print errors only."),
+        "verbose": click.option(
+            "--verbose",
+            "-v",
+            is_flag=True,
+            help="Say which files are read and which outputs are made or skipped, and why.",
+        ),
+    }
 
-    @functools.wraps(command)
-    def wrapper(
-        *args: Any,
-        out: Path | None,
-        jobs: int | None,
-        strict: bool,
-        quiet: bool,
-        verbose: bool,
-        **kwargs: Any,
-    ) -> Any:
-        root = click.get_current_context().find_root().params["project"]
-        return command(RunOptions(root, out, jobs, strict, quiet, verbose), *args, **kwargs)
+    def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(command)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            given = {name: kwargs.pop(name, None) for name in offered}
+            root = click.get_current_context().find_root().params["project"]
+            shared = RunOptions(
+                root,
+                given["out"],
+                given["jobs"],
+                bool(given["strict"]),
+                bool(given["quiet"]),
+                bool(given["verbose"]),
+            )
+            return command(shared, *args, **kwargs)
 
-    for option in reversed(options):
-        wrapper = option(wrapper)
-    return wrapper
+        for name in reversed(list(options)):
+            if offered[name]:
+                wrapper = options[name](wrapper)
+        return wrapper
+
+    return decorate
 
 
 def execute(
@@ -110,7 +126,24 @@ def execute(
     sys.exit(code)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class Command(click.Command):
+    """A command whose line in `r2r --help` is its help's whole first paragraph."""
+
+    def get_short_help_str(self, limit: int = 45) -> str:
+        return " ".join((self.short_help or self.help or "").split("\n\n")[0].split())
+
+
+class Group(click.Group):
+    """The `r2r` group: its commands, and those of its subgroups, are `Command`s."""
+
+    command_class = Command
+    group_class = type  # a subgroup is a `Group` too
+
+    def get_short_help_str(self, limit: int = 45) -> str:
+        return Command.get_short_help_str(self, limit)  # type: ignore[arg-type]
+
+
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--project",
     type=click.Path(file_okay=False, path_type=Path),
@@ -130,7 +163,7 @@ def main(project: Path) -> None:
 
 def _build_command(name: str, help_text: str, *, site: bool, handouts: bool) -> None:
     @main.command(name=name, help=help_text)
-    @run_options
+    @run_options()
     def command(options: RunOptions) -> None:
         from generator.outputs.build import build
 
@@ -157,29 +190,47 @@ AS_OF = click.option(
     metavar="DATE",
     help="The date the plan is made on, YYYY-MM-DD [default: today].",
 )
-PATIENTS = click.argument("patients", nargs=-1, required=True, type=click.Path(path_type=Path))
+PATIENTS_FOLDER = "patients"
+PATIENTS = click.argument(
+    "patients", nargs=-1, type=click.Path(exists=True, path_type=Path), metavar="[PATIENTS]..."
+)
+
+
+def patients_or_default(root: Path, patients: tuple[Path, ...]) -> tuple[Path, ...]:
+    """The PATIENTS given, or the project's `patients/` folder when none are: a usage error
+    (exit 2) if that folder does not exist."""
+    if patients:
+        return patients
+    folder = root / PATIENTS_FOLDER
+    if not folder.is_dir():
+        raise click.UsageError(
+            f"no PATIENTS given, and there is no {folder} folder to read them from"
+        )
+    return (folder,)
 
 
 @main.command()
 @PATIENTS
 @AS_OF
-@run_options
+@run_options()
 def plans(options: RunOptions, patients: tuple[Path, ...], as_of: str | None) -> None:
     """Make a dated plan (plan.pdf and plan.ics) for each patient, in OUT/plans/<id>/.
 
-    PATIENTS are YAML patient files, folders of them, or CSV exports of a spreadsheet. Each
-    bad record is named (file, row, field) and the others are still made.
+    PATIENTS are YAML patient files, folders of them, or CSV exports of a spreadsheet
+    [default: PROJECT/patients]. Each bad record is named (file, row, field) and the others
+    are still made.
 
     Exit status: 0 all plans made; 1 some records or plans failed (the others are written);
     2 settings or content error (nothing is written).
     """
     day = _as_of(as_of)
+    chosen = patients_or_default(options.root, patients)
     from generator.outputs.plans import build_plans
 
     execute(
         options,
         lambda project, reporter: build_plans(
-            project, patients, as_of=day, jobs=options.jobs, reporter=reporter
+            project, chosen, as_of=day, jobs=options.jobs, reporter=reporter
         ),
     )
 
@@ -201,7 +252,7 @@ def plans(options: RunOptions, patients: tuple[Path, ...], as_of: str | None) ->
     type=click.Choice(["starttls", "ssl", "none"]),
     help="starttls, ssl or none [default: site.toml].",
 )
-@run_options
+@run_options()
 def email(
     options: RunOptions,
     patients: tuple[Path, ...],
@@ -221,22 +272,30 @@ def email(
     confirmed (the connection broke after the whole message was sent) is recorded as possibly
     delivered and is sent again only with --resend. The user name and password come from the
     environment variables that site.toml names. On a terminal, shows who will get a message
-    and asks first (--yes skips the question).
+    and asks first (--yes skips the question); without a terminal (a scheduled job) it
+    sends only with --yes. PATIENTS as for `r2r plans` [default: PROJECT/patients].
 
     Exit status: 0 all sent (or already sent); 1 some plans or messages failed or may not
     have arrived, the ledger cannot be used, or sending was cancelled (the others are sent
-    and recorded); 2 settings or content error.
+    and recorded); 2 usage (no terminal to ask on and no --yes), settings or content error.
     """
     day = _as_of(as_of)
+    chosen = patients_or_default(options.root, patients)
+    terminal = sys.stdin.isatty() and sys.stdout.isatty()
+    if not (yes or dry_run or terminal):
+        raise click.UsageError(
+            "no terminal to ask on before sending: give --yes to send from a scheduled job "
+            "(or --dry-run to write the messages without sending them)"
+        )
     from generator.mail.delivery import SmtpOverrides, email_plans
 
     overrides = SmtpOverrides(smtp_host, smtp_port, smtp_security)
-    ask = not yes and sys.stdin.isatty() and sys.stdout.isatty()
+    ask = not yes and terminal
     execute(
         options,
         lambda project, reporter: email_plans(
             project,
-            patients,
+            chosen,
             as_of=day,
             dry_run=dry_run,
             resend=resend,
@@ -265,7 +324,7 @@ def _ask_before_sending(queue: Any) -> bool:
 )
 @click.option("--no-browser", is_flag=True, help="Do not open a browser tab.")
 @click.option("--handouts", is_flag=True, help="Rebuild the handouts too (slower).")
-@run_options
+@run_options(strict=False)
 def serve(options: RunOptions, port: int, no_browser: bool, handouts: bool) -> None:
     """Preview the website on this computer, rebuilding and reloading as you edit.
 
@@ -306,7 +365,7 @@ def serve(options: RunOptions, port: int, no_browser: bool, handouts: bool) -> N
     type=click.Path(file_okay=False, path_type=Path),
     help="Where to write the file [default: PROJECT/patients].",
 )
-@run_options
+@run_options(out=False, jobs=False, strict=False)
 def new_patient(options: RunOptions, patient_id: str, folder: Path | None) -> None:
     """Write a commented patient file, ID.yaml, ready to fill in (never overwrites one).
 
@@ -320,17 +379,44 @@ def new_patient(options: RunOptions, patient_id: str, folder: Path | None) -> No
     execute(options, action)
 
 
-@main.command()
-@click.argument("patients", nargs=-1, type=click.Path(path_type=Path))
-@AS_OF
-@run_options
-def check(options: RunOptions, patients: tuple[Path, ...], as_of: str | None) -> None:
-    """Validate settings, content, protocols, links, readability and patient files.
+@main.group()
+def translations() -> None:
+    """Keep translated pages (content/<language>/*.md) true to the pages they translate."""
 
-    Writes nothing. Prints each page's reading grade, source count and review date. Warnings
-    (a grade above 8, missing or uncited sources, a review older than a year, a broken link)
-    fail the check only with --strict. PATIENTS (files, folders or CSV exports) are checked
-    as `r2r plans` would read them, on the --as-of date.
+
+@translations.command("stamp")
+@click.argument("pages", nargs=-1, required=True, type=click.Path(path_type=Path))
+@run_options
+def translations_stamp(options: RunOptions, pages: tuple[Path, ...]) -> None:
+    """Record in each translated PAGE the version of the page it translates, as it is now.
+
+    Run it once a translation says what its source page says: `r2r check` then warns when the
+    source changes again. Only the page's `translated_from` line is written.
+
+    Exit status: 0 done; 2 settings error, or a PAGE that is not a translation (nothing is
+    written).
+    """
+    from generator.content.settings import load_settings
+    from generator.content.translations import stamp
+
+    def action(project: Any, reporter: Any) -> Any:
+        return stamp(project, load_settings(project), pages)
+
+    execute(options, action)
+
+
+@main.command()
+@PATIENTS
+@AS_OF
+@run_options(out=False, jobs=False)
+def check(options: RunOptions, patients: tuple[Path, ...], as_of: str | None) -> None:
+    """Validate settings, content, protocols, links, readability, or patient files.
+
+    Writes nothing. Without PATIENTS, prints each page's reading grade, source count and
+    review date; warnings (a grade above 8, missing or uncited sources, a review older than
+    a year, a broken link) fail the check only with --strict. With PATIENTS (files, folders
+    or CSV exports), checks those patients as `r2r plans` would read them on the --as-of
+    date, against the project's settings, protocols and injury sites.
 
     Exit status: 0 valid; 1 a patient record is invalid, or warnings under --strict;
     2 settings or content error.
@@ -346,6 +432,39 @@ def check(options: RunOptions, patients: tuple[Path, ...], as_of: str | None) ->
     )
 
 
+@main.command()
+@click.argument("patients", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "--as-of",
+    "as_of",
+    metavar="DATE",
+    help="The day to read the caseload on, YYYY-MM-DD [default: today].",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the caseload as JSON.")
+@run_options
+def status(
+    options: RunOptions, patients: tuple[Path, ...], as_of: str | None, as_json: bool
+) -> None:
+    """The caseload: one line per patient, the ones who need the clinic first.
+
+    Paused by a red day, then waiting for a clinic review, then quiet (no check-in for more
+    than status.quiet_days of site.toml while sessions were due), on track, finished, not
+    started. PATIENTS are patient files, folders or CSV exports [default: PROJECT/patients].
+    Also writes the private, printable OUT/plans/caseload.html with each patient's pain chart.
+
+    Exit status: 0 every patient listed; 1 some records could not be read (each is named,
+    the others are listed); 2 settings or content error.
+    """
+    day = _as_of(as_of)
+    from generator.outputs.caseload import build_status
+
+    def action(project: Any, reporter: Any) -> Any:
+        paths = patients or (project.root / "patients",)
+        return build_status(project, paths, as_of=day, as_json=as_json)
+
+    execute(options, action, report_to_stdout=True)
+
+
 _EXIT = (
     "\n\nExit status: 0 done; 1 some handouts failed (named on stderr, the others are "
     "written); 2 settings or content error (nothing is written)."
@@ -355,7 +474,8 @@ _build_command(
 )
 _build_command(
     "site",
-    "Build the website only (HTML, assets, sitemap) into OUT/site/." + _EXIT,
+    "Build the website only (HTML, assets, sitemap) into OUT/site/."
+    "\n\nExit status: 0 done; 2 settings or content error (nothing is written).",
     site=True,
     handouts=False,
 )

@@ -15,8 +15,9 @@ def test_check_reports_each_page_and_writes_nothing(scratch):
     result = scratch.cli("check")
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
-    assert lines[0].split() == ["page", "grade", "sources", "reviewed", "warnings"]
-    assert lines[1].split()[0] == "content/basics.md" and lines[1].split()[2:] == [
+    assert lines[0].split() == ["page", "measure", "score", "sources", "reviewed", "warnings"]
+    assert lines[1].split()[:2] == ["content/basics.md", "flesch_kincaid_grade"]
+    assert lines[1].split()[3:] == [
         "1",
         "2026-10-01",
         "0",

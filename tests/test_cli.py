@@ -37,10 +37,12 @@ def test_an_html_only_build_does_not_import_weasyprint(scratch):
 
 
 def test_commands_document_their_exit_statuses(scratch):
-    for command in ("build", "site", "handouts"):
+    for command in ("build", "handouts"):
         result = scratch.cli(command, "--help")
         assert result.exit_code == 0
         assert "Exit status: 0 done; 1 some handouts failed" in result.output
+    site = scratch.cli("site", "--help")
+    assert "Exit status: 0 done; 2 settings or content error" in site.output
 
 
 def test_strict_turns_warnings_into_exit_1(scratch):

@@ -351,9 +351,13 @@ def test_a_dry_run_writes_private_eml_files_and_sends_nothing(project, inbox):
     assert not (project.root / "output" / LEDGER).exists()
 
 
-def test_the_cli_sends_without_asking_when_no_terminal_is_attached(project, inbox):
-    _server, port = inbox
-    result = project.cli(*email_command(project, port))
+def test_without_a_terminal_the_cli_sends_only_with_yes(project, inbox):
+    server, port = inbox
+    refused = project.cli(*email_command(project, port))
+    assert refused.exit_code == 2
+    assert "no terminal to ask on before sending: give --yes" in refused.output
+    assert server.messages == []
+    result = project.cli(*email_command(project, port), "--yes")
     assert result.exit_code == 0, result.output
     assert "email: 3 sent, 0 skipped as already sent, 0 failed" in result.output
     for word in ("maya.okafor", "Okafor", "tomas.herrera"):

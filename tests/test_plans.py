@@ -72,7 +72,7 @@ def test_every_example_patient_gets_a_pdf_and_a_calendar(demo):
     root, built, made = demo
     assert built.exit_code == 0, built.output
     assert made.exit_code == 0, made.output
-    assert "plans: 8 made (8 rendered, 0 unchanged), 0 failed" in made.output
+    assert "plans: 11 made (11 rendered, 0 unchanged), 0 failed" in made.output
     plans = root / "output" / "plans"
     assert sorted(p.name for p in plans.iterdir()) == [
         "P1001",
@@ -80,6 +80,9 @@ def test_every_example_patient_gets_a_pdf_and_a_calendar(demo):
         "P1003",
         "P1004",
         "P1005",
+        "P1006",
+        "P1007",
+        "P1008",
         "P2001",
         "P2002",
         "P2003",

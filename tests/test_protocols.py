@@ -17,7 +17,7 @@ WORDS = load_strings(REPO / "templates", "en").protocol
 
 
 def test_the_shipped_protocols_load():
-    protocols = load_protocols(REPO / "content" / "protocols")
+    protocols = load_protocols(REPO / "content" / "protocols", languages=("en",))
     assert sorted(protocols) == ["day-by-day", "high-risk", "low-risk"]
     low, high, daily = protocols["low-risk"], protocols["high-risk"], protocols["day-by-day"]
     assert [session_text(s, WORDS) for s in low.stages[:2]] == [
@@ -49,7 +49,7 @@ def protocol_problems(tmp_path, text: str) -> list[str]:
     path = tmp_path / "bad.yaml"
     path.write_text(text)
     with pytest.raises(ContentError) as caught:
-        load_protocol(path, "content/protocols/bad.yaml")
+        load_protocol(path, "content/protocols/bad.yaml", ("en",))
     return [str(p) for p in caught.value.problems]
 
 
@@ -83,7 +83,7 @@ stages:
 
 def test_every_injury_site_maps_to_a_tier_and_a_protocol(scratch):
     library = load_library(scratch.project)
-    sites = load_injury_sites(REPO / "content" / "injury-sites.yaml")
+    sites = load_injury_sites(REPO / "content" / "injury-sites.yaml", languages=("en",))
     assert len(sites) == 14
     for key, site in sites.items():
         protocol = protocol_for_tier(library.protocols, site.tier)
@@ -205,3 +205,81 @@ def test_stage_tables_come_from_the_data_on_the_site_and_in_the_handout(scratch)
     assert rows[1] == ["1", "6 × (run 30 sec, walk 2 min)", "15 min", "2", ""]
     assert "6 × (run 30 sec, walk 2 min)" in pdf_text(scratch.site / "handouts" / "program.pdf")
     assert "6 × (run 30 sec, walk 2 min)" in pdf_text(scratch.site / "handouts" / "booklet.pdf")
+
+
+BOTH = ("en", "es")
+
+
+def test_patient_facing_text_is_given_per_language(tmp_path):
+    path = tmp_path / "two.yaml"
+    path.write_text(
+        "title: {en: Run/walk, es: Correr y caminar}\n"
+        "stages:\n"
+        "  - {run: 1, walk: 4, note: {en: Go easy., es: Con calma.}}\n"
+    )
+    english = load_protocol(path, "content/protocols/two.yaml", BOTH)
+    spanish = english.in_language("es")
+    assert (english.title, english.stages[0].note) == ("Run/walk", "Go easy.")
+    assert (spanish.title, spanish.stages[0].note) == ("Correr y caminar", "Con calma.")
+    assert spanish.in_language("en") is english
+    assert spanish.stages[0].segments == english.stages[0].segments
+
+
+def test_a_text_missing_a_language_of_the_site_names_the_file_and_the_field(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text(
+        "title: {en: Run/walk, es: Correr y caminar}\n"
+        "surface: A track.\n"
+        "stages:\n"
+        "  - {run: 1, walk: 4, gate: {es: Una prueba de imagen.}}\n"
+        "  - {run: 2, walk: 3, note: {en: Easy., fr: Doucement.}}\n"
+    )
+    with pytest.raises(ContentError) as caught:
+        load_protocol(path, "content/protocols/bad.yaml", BOTH)
+    assert [str(p) for p in caught.value.problems] == [
+        "content/protocols/bad.yaml: surface: has no text in es (give it per language, like {en: ..., es: ...})",
+        "content/protocols/bad.yaml: stages[1].gate: has no text in en (give it per language, like {en: ..., es: ...})",
+        "content/protocols/bad.yaml: stages[2].note: has no text in es (give it per language, like {en: ..., es: ...})",
+    ]
+
+
+def test_an_injury_site_without_a_name_in_a_language_of_the_site_is_an_error(tmp_path):
+    path = tmp_path / "injury-sites.yaml"
+    path.write_text(
+        "fibula:\n"
+        "  name: {en: the thin bone of the lower leg, es: el hueso fino de la pierna}\n"
+        "  medical_name: fibula\n"
+        "  tier: low\n"
+    )
+    with pytest.raises(ContentError) as caught:
+        load_injury_sites(path, languages=BOTH)
+    assert [str(p) for p in caught.value.problems] == [
+        "content/injury-sites.yaml: fibula.medical_name: has no text in es (give it per language, like {en: ..., es: ...})"
+    ]
+
+
+def test_the_shipped_protocols_and_sites_have_every_language_of_the_site():
+    protocols = load_protocols(REPO / "content" / "protocols", languages=BOTH)
+    sites = load_injury_sites(REPO / "content" / "injury-sites.yaml", languages=BOTH)
+    for protocol in protocols.values():
+        spanish = protocol.in_language("es")
+        assert spanish.title != protocol.title
+        assert [bool(s.note) for s in spanish.stages] == [bool(s.note) for s in protocol.stages]
+        assert [bool(s.gate) for s in spanish.stages] == [bool(s.gate) for s in protocol.stages]
+    assert sites["fibula"].in_language("es").medical_name == "peroné"
+    assert all(s.in_language("es").name != s.name for s in sites.values())
+
+
+def test_the_protocol_table_of_a_page_is_in_the_language_rendered():
+    from generator.core.project import Project
+    from generator.render.environment import make_environment
+
+    library = load_library(Project.at(REPO))
+    env = make_environment(library, keep_compiled=False)
+    page = env.from_string("{{ body | with_embeds }}")
+    body = '<div data-embed="protocol:low-risk"></div>'
+    english = page.render(body=body)
+    spanish = page.render(body=body, t=load_strings(REPO / "templates", "es"))
+    assert "Your first run without breaks." in english and "Stage" in english
+    assert "Su primera carrera sin pausas." in spanish and "Etapa" in spanish
+    assert "Your first run" not in spanish and "Programa de correr y caminar" in spanish

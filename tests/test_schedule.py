@@ -23,7 +23,7 @@ from generator.patients.schedule import ScheduleProblem, light_of, make_schedule
 
 from .conftest import REPO
 
-PROTOCOLS = load_protocols(REPO / "content" / "protocols")
+PROTOCOLS = load_protocols(REPO / "content" / "protocols", languages=("en",))
 LOW, HIGH, DAILY = PROTOCOLS["low-risk"], PROTOCOLS["high-risk"], PROTOCOLS["day-by-day"]
 MONDAY = dt.date(2026, 11, 23)
 
@@ -356,3 +356,15 @@ def test_each_stage_gets_exactly_its_sessions_in_a_fresh_plan(run_days, protocol
     schedule = make_schedule(patient(run_days=run_days), protocol)
     counts = [sum(1 for s in schedule.sessions if s.stage == stage) for stage in protocol.stages]
     assert counts == [stage.sessions for stage in protocol.stages]
+
+
+def test_a_restart_the_day_after_a_red_run_still_leaves_a_rest_day():
+    # Found by the invariants above: a red session on Tuesday, restarted by a review on
+    # Wednesday, planned the first session of the restart on that Wednesday.
+    red = CheckIn(date=day(1), stage=1, pain_during=5, pain_next_morning=0)
+    person = patient(
+        run_days=("tue", "wed"), checkins=[red], reviews=[Review(on=day(2), stage=1, by="Dr X")]
+    )
+    schedule = make_schedule(person, LOW)
+    assert schedule.status == "active"
+    assert schedule.sessions[0].date == day(8)  # not Wednesday, the day after the run

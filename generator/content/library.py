@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
@@ -16,17 +17,17 @@ from generator.content.strings import Strings, load_strings
 from generator.core.errors import ContentError, Problem
 from generator.core.project import Project
 
+log = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
-class Library:
-    """Settings, interface text, pages, protocols and injury sites of one project, all valid."""
+class Edition:
+    """The site in one language: its interface text, its pages, and where it is published."""
 
-    project: Project
-    settings: Settings
+    language: str
     strings: Strings
     pages: tuple[Page, ...]
-    protocols: Mapping[str, Protocol]
-    injury_sites: Mapping[str, InjurySite]
+    folder: str  # relative to the site root: "" for the default language, else "<language>/"
 
     def page(self, slug: str) -> Page | None:
         """The page called `slug`, if there is one."""
@@ -36,6 +37,42 @@ class Library:
     def handout_pages(self) -> tuple[Page, ...]:
         """The pages that have a printable handout, in reading order."""
         return tuple(p for p in self.pages if p.meta.handout)
+
+    @property
+    def root(self) -> str:
+        """The way from a file of this edition's folder back to the site root: "" or "../"."""
+        return "../" * self.folder.count("/")
+
+
+@dataclass(frozen=True)
+class Library:
+    """Settings, interface text, pages, protocols and injury sites of one project, all valid.
+
+    `strings` and `pages` are the default language's; `editions` holds every language's,
+    the default first.
+    """
+
+    project: Project
+    settings: Settings
+    strings: Strings
+    pages: tuple[Page, ...]
+    protocols: Mapping[str, Protocol]
+    injury_sites: Mapping[str, InjurySite]
+    editions: tuple[Edition, ...]
+
+    def page(self, slug: str) -> Page | None:
+        """The page called `slug`, if there is one."""
+        return next((p for p in self.pages if p.slug == slug), None)
+
+    @property
+    def handout_pages(self) -> tuple[Page, ...]:
+        """The pages that have a printable handout, in reading order."""
+        return tuple(p for p in self.pages if p.meta.handout)
+
+    @property
+    def translations(self) -> tuple[Edition, ...]:
+        """The editions of the languages other than the default."""
+        return self.editions[1:]
 
 
 def load_library(
@@ -50,6 +87,7 @@ def load_library(
     settings = load_settings(project)
     strings = load_strings(project.templates_dir, settings.site.language)
     labels = markup_labels(strings)
+    languages = settings.site.languages
     problems: list[Problem] = []
     no_pages: tuple[Page, ...] = ()
     no_protocols: dict[str, Protocol] = {}
@@ -61,11 +99,15 @@ def load_library(
     )
     counted = len(problems)
     protocols = _gather(
-        problems, lambda: load_protocols(project.content_dir / "protocols"), no_protocols
+        problems,
+        lambda: load_protocols(project.content_dir / "protocols", languages=languages),
+        no_protocols,
     )
     protocols_valid, counted = len(problems) == counted, len(problems)
     sites = _gather(
-        problems, lambda: load_injury_sites(project.content_dir / "injury-sites.yaml"), no_sites
+        problems,
+        lambda: load_injury_sites(project.content_dir / "injury-sites.yaml", languages=languages),
+        no_sites,
     )
     sites_valid = len(problems) == counted
     if not pages and not problems:
@@ -83,9 +125,58 @@ def load_library(
         for slug in settings.plans.topics
         if pages and slug not in slugs
     ]
+    translations = [
+        _translation(problems, project, language, store=store, jobs=jobs)
+        for language in settings.site.languages[1:]
+    ]
     if problems:
         raise ContentError(problems)
-    return Library(project, settings, strings, pages, protocols, sites)
+    log.info(
+        "read site.toml, %d page(s) in content/, %d protocol(s), %d injury site(s), "
+        "interface text for %s",
+        len(pages),
+        len(protocols),
+        len(sites),
+        ", ".join(settings.site.languages),
+    )
+    default = Edition(settings.site.language, strings, pages, "")
+    editions = (default, *(edition for edition in translations if edition is not None))
+    return Library(project, settings, strings, pages, protocols, sites, editions)
+
+
+def _translation(
+    problems: list[Problem],
+    project: Project,
+    language: str,
+    *,
+    store: PageStore | None,
+    jobs: int | None,
+) -> Edition | None:
+    """The edition of a language other than the default: `content/<language>/*.md`."""
+    folder = project.content_dir / language
+    try:
+        strings = load_strings(project.templates_dir, language)
+        pages = load_pages(
+            folder,
+            markup_labels(strings),
+            store=store,
+            jobs=jobs,
+            label=f"content/{language}",
+            images_dir=project.images_dir,
+        )
+    except ContentError as error:
+        problems.extend(error.problems)
+        return None
+    if not pages:
+        problems.append(
+            Problem(
+                f"content/{language}/",
+                f"has no pages: translate a page into it, or take {language!r} out of "
+                "site.languages in site.toml",
+            )
+        )
+        return None
+    return Edition(language, strings, tuple(pages), f"{language}/")
 
 
 T = TypeVar("T")

@@ -143,10 +143,14 @@ class _Conversion:
 class MarkdownPipeline:
     """Converts page bodies; build one per process and reuse it for every page."""
 
-    def __init__(self, content_dir: Path, labels: Mapping[str, str]) -> None:
-        """`labels`: interface text for "sources", "backlink" and each callout kind."""
+    def __init__(
+        self, content_dir: Path, labels: Mapping[str, str], *, images_dir: Path | None = None
+    ) -> None:
+        """`labels`: interface text for "sources", "backlink" and each callout kind; pictures
+        come from `images_dir` (default `content_dir/images`: a translation's folder uses the
+        project's pictures, written `../images/<name>`)."""
         self.content_dir = content_dir.resolve()
-        self.images_dir = self.content_dir / "images"
+        self.images_dir = (images_dir or self.content_dir / "images").resolve()
         self.labels = labels
         self._ours = _Ours(labels)
         self._md = markdown.Markdown(

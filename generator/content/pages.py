@@ -9,6 +9,7 @@ import signal
 import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -25,6 +26,10 @@ if TYPE_CHECKING:
 
 MAX_PAGE_BYTES = 1_000_000
 MAX_SECONDS_PER_PAGE = 30  # a real page converts in milliseconds
+# The sanitiser is native code that the time limit cannot interrupt, and its time grows faster
+# than the nesting of the HTML it is given (190,000 nested <div> took two minutes): raw HTML
+# nested deeper than this is refused before anything converts it. Real pages nest a few levels.
+MAX_HTML_NESTING = 100
 PARALLEL_PAGES = 200  # below this, starting worker processes costs more than it saves
 CHUNKS_PER_WORKER = 8  # pages go to the workers in this many parts each: few, but enough to share
 RESERVED_SLUGS = frozenset(
@@ -45,6 +50,12 @@ class PageMeta:
     reviewed: dt.date | None = spec(None, doc="When a clinician last reviewed the page.")
     sources: tuple[str, ...] = spec((), doc="The sources of the page's figures, cited as [^1], ...")
     handout: bool = spec(True, doc="Whether the page has a printable handout.")
+    translated_from: str = spec(
+        "",
+        doc="A translation: the digest of the page it translates, as `r2r translations stamp` "
+        "writes it (sha256:...).",
+        check=validators.source_digest,
+    )
 
 
 @dataclass(frozen=True)
@@ -94,11 +105,13 @@ def load_pages(
     store: PageStore | None = None,
     jobs: int | None = None,
     label: str = "content",
+    images_dir: Path | None = None,
 ) -> list[Page]:
     """Load every `*.md` page, in reading order; raise `ContentError` listing every problem.
 
     Pages found unchanged in `store` are not converted again. When many pages need
-    converting, they are converted in parallel by the batch runner.
+    converting, they are converted in parallel by the batch runner. Pictures come from
+    `images_dir` (default: `content_dir/images`).
     """
     pages: list[Page] = []
     problems: list[Problem] = []
@@ -125,7 +138,14 @@ def load_pages(
         convert_page,
         label="pages",
         jobs=workers,
-        setup=Setup(markdown_converter, (content_dir.resolve(), tuple(sorted(labels.items())))),
+        setup=Setup(
+            markdown_converter,
+            (
+                content_dir.resolve(),
+                tuple(sorted(labels.items())),
+                (images_dir or content_dir / "images").resolve(),
+            ),
+        ),
         chunk=-(-len(pending) // (workers * CHUNKS_PER_WORKER)),
         fork=True,
     )
@@ -144,11 +164,13 @@ def load_pages(
     return sorted(pages, key=lambda p: (p.meta.order, p.title.casefold(), p.slug))
 
 
-def markdown_converter(content_dir: Path, labels: tuple[tuple[str, str], ...]) -> MarkdownPipeline:
+def markdown_converter(
+    content_dir: Path, labels: tuple[tuple[str, str], ...], images_dir: Path
+) -> MarkdownPipeline:
     """Batch setup: a worker's Markdown pipeline (the Markdown library loads only here)."""
     from generator.content.markdown_pipeline import MarkdownPipeline
 
-    return MarkdownPipeline(content_dir, dict(labels))
+    return MarkdownPipeline(content_dir, dict(labels), images_dir=images_dir)
 
 
 def convert_page(pipeline: MarkdownPipeline, source: PageSource) -> Page | list[Problem]:
@@ -176,6 +198,10 @@ def load_page(source: PageSource, pipeline: MarkdownPipeline) -> Page:
         problems.extend(p.within(name) for p in error.problems)
     if meta is None or problems:
         raise ContentError(problems)
+    if html_nesting_exceeds(body, MAX_HTML_NESTING):
+        raise ContentError(
+            [Problem(name, f"nests HTML tags more than {MAX_HTML_NESTING} deep; flatten them")]
+        )
     try:
         with _time_limit(MAX_SECONDS_PER_PAGE):
             markup = pipeline.render(body, sources=meta.sources)
@@ -200,6 +226,43 @@ def load_page(source: PageSource, pipeline: MarkdownPipeline) -> Page:
             ]
         ) from None
     return Page(path.stem, name, meta, markup, source.digest)
+
+
+class _TooDeep(Exception):
+    pass
+
+
+class _DepthGauge(HTMLParser):
+    """Follows how deep the raw HTML of a page nests, and stops past `limit`."""
+
+    # Elements that never hold others: an opening tag without its end does not nest.
+    VOID = frozenset("area base br col embed hr img input link meta param source track wbr".split())
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(convert_charrefs=False)
+        self.limit, self.depth = limit, 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in self.VOID:
+            self.depth += 1
+            if self.depth > self.limit:
+                raise _TooDeep
+
+    def handle_endtag(self, tag: str) -> None:
+        self.depth = max(0, self.depth - 1)
+
+
+def html_nesting_exceeds(text: str, limit: int) -> bool:
+    """Whether the HTML tags in `text` nest more than `limit` deep (linear in its length)."""
+    if text.count("<") <= limit:  # too few tags to nest that deep: most pages stop here
+        return False
+    gauge = _DepthGauge(limit)
+    try:
+        gauge.feed(text)
+        gauge.close()
+    except _TooDeep:
+        return True
+    return False
 
 
 class _TooSlow(Exception):

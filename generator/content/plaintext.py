@@ -8,6 +8,7 @@ numbers in the text.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from html import unescape
 
 # A tag with its attributes (values quoted or not), a comment, a run of text, or a stray "<".
@@ -102,3 +103,45 @@ def reading_grade(html: str, *, lead: str = "") -> float:
 
     text = readable_text(html, lead=lead)
     return float(textstat.flesch_kincaid_grade(text)) if text else 0.0
+
+
+@dataclass(frozen=True)
+class ReadingMeasure:
+    """A readability formula made for one language (by textstat), and the score to aim at."""
+
+    name: str  # as `r2r check` heads it
+    formula: str  # textstat's name for it
+    aim: float
+    higher_is_easier: bool
+
+    def problem(self, score: float) -> str | None:
+        """What is wrong with a page scoring `score`, if it misses the aim."""
+        if self.higher_is_easier and score < self.aim:
+            return f"{self.name} {score:.1f} is below {self.aim:g}"
+        if not self.higher_is_easier and score > self.aim:
+            return f"{self.name} {score:.1f} is above {self.aim:g}"
+        return None
+
+
+# Each formula is fitted to one language's words and sentences, so a page is measured by its
+# own language's: a Spanish page scored by an English formula reads as far harder than it is.
+# A language missing here has its pages listed without a score.
+READING_MEASURES = {
+    "en": ReadingMeasure("reading grade", "flesch_kincaid_grade", 8.0, higher_is_easier=False),
+    "es": ReadingMeasure("Fernández-Huerta index", "fernandez_huerta", 70.0, higher_is_easier=True),
+}
+
+
+def reading_score(html: str, language: str, *, lead: str = "") -> float | None:
+    """The page's score on its language's measure (see `READING_MEASURES`), if it has one."""
+    from textstat.textstat import textstatistics  # loads word lists: only `r2r check` needs it
+
+    measure = READING_MEASURES.get(language.split("-")[0])
+    if measure is None:
+        return None
+    text = readable_text(html, lead=lead)
+    if not text:
+        return 0.0
+    statistics = textstatistics()  # its own instance: the language is not set process-wide
+    statistics.set_lang(language.split("-")[0])
+    return float(getattr(statistics, measure.formula)(text))

@@ -7,17 +7,21 @@ Each stage is done a number of sessions (pain-free) before moving on; a stage ma
 gate that needs the clinician's sign-off. The rules say how many rest days separate runs and
 how the traffic light and missed time move a patient between stages. The same data drives the
 website's tables, the handouts and every patient's dated schedule.
+
+What a patient reads (the title, summary, surfaces, gates and notes) is given per language in
+the one file, `note: {en: ..., es: ...}`; a plain string is the default language's. Every
+language of the site must be given: a plan in Spanish with an English note would not be read.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 from generator.core.errors import ContentError, Problem
-from generator.core.schema import spec
+from generator.core.schema import Text, spec, untranslated
 from generator.core.yamlio import load_yaml_file
 
 Activity = Literal["walk", "jog", "run"]
@@ -44,6 +48,7 @@ def _bounded(low: int, high: int) -> Callable[[int], str | None]:
     return check
 
 
+NO_TEXT = Text({})
 _count = _bounded(1, MAX_COUNT)
 _rest_days = _bounded(0, MAX_COUNT)
 _days = _bounded(1, MAX_DAYS)
@@ -76,9 +81,9 @@ class StageSpec:
     sessions: int | None = spec(
         None, doc="Sessions needed here (default: the protocol's rule).", check=_count
     )
-    gate: str = spec("", doc="What the clinician must sign off before this stage starts.")
-    surface: str = spec("", doc="Where to run at this stage (default: the protocol's).")
-    note: str = spec("", doc="A short note shown with the stage.")
+    gate: Text = spec(NO_TEXT, doc="What the clinician must sign off before this stage starts.")
+    surface: Text = spec(NO_TEXT, doc="Where to run at this stage (default: the protocol's).")
+    note: Text = spec(NO_TEXT, doc="A short note shown with the stage.")
 
     def check(self) -> Iterator[Problem]:
         shorthand = any(getattr(self, a) is not None for a in ACTIVITIES)
@@ -138,7 +143,7 @@ class Rules:
 class ProtocolSpec:
     """A protocol file."""
 
-    title: str = spec(doc="The protocol's name, as patients see it.")
+    title: Text = spec(doc="The protocol's name, as patients see it.")
     tier: Tier | None = spec(
         None,
         doc="The risk tier it is made for: low or high (without one, it counts as made for "
@@ -149,13 +154,15 @@ class ProtocolSpec:
         doc="Whether `protocol: auto` picks it for its tier (needed only when several "
         "protocols are made for one tier).",
     )
-    summary: str = spec("", doc="One or two sentences: who it is for.")
-    surface: str = spec("", doc="Where to run, unless a stage says otherwise.")
+    summary: Text = spec(NO_TEXT, doc="One or two sentences: who it is for.")
+    surface: Text = spec(NO_TEXT, doc="Where to run, unless a stage says otherwise.")
     source: str = spec("", doc="Where the progression comes from.")
     rules: Rules = spec(Rules(), doc="How patients move through the stages.")
     stages: tuple[StageSpec, ...] = spec(doc="The stages, in order.")
 
     def check(self) -> Iterator[Problem]:
+        if not self.title:
+            yield Problem("title", "is required but empty")
         if not self.stages:
             yield Problem("stages", "has no stages")
         elif len(self.stages) > MAX_STAGES:
@@ -210,15 +217,25 @@ class Protocol:
     source: str
     rules: Rules
     stages: tuple[Stage, ...]
+    language: str = ""  # the language of its texts
+    # The same protocol in each language of the site, by language (this one included).
+    translations: Mapping[str, Protocol] = field(default_factory=dict, compare=False, repr=False)
+
+    def in_language(self, language: str) -> Protocol:
+        """The protocol with its texts in `language`, one of the site's languages."""
+        return self if language == self.language else self.translations[language]
 
 
-def load_protocols(folder: Path, *, label: str = "content/protocols") -> dict[str, Protocol]:
-    """Every `*.yaml` protocol in `folder`, by name; raise `ContentError` listing all problems."""
+def load_protocols(
+    folder: Path, *, languages: Sequence[str], label: str = "content/protocols"
+) -> dict[str, Protocol]:
+    """Every `*.yaml` protocol in `folder`, by name, in the first of `languages` (the site's,
+    each reachable with `in_language`); raise `ContentError` listing all problems."""
     protocols: dict[str, Protocol] = {}
     problems: list[Problem] = []
     for path in sorted(folder.glob("*.yaml")):
         try:
-            protocols[path.stem] = load_protocol(path, f"{label}/{path.name}")
+            protocols[path.stem] = load_protocol(path, f"{label}/{path.name}", languages)
         except ContentError as error:
             problems.extend(error.problems)
     if problems:
@@ -226,12 +243,29 @@ def load_protocols(folder: Path, *, label: str = "content/protocols") -> dict[st
     return protocols
 
 
-def load_protocol(path: Path, name: str) -> Protocol:
-    """One protocol file; `name` is how messages refer to it."""
-    return _build(path.stem, load_yaml_file(ProtocolSpec, path, name=name, folder=path.parent))
+def load_protocol(path: Path, name: str, languages: Sequence[str]) -> Protocol:
+    """One protocol file, its texts in every one of `languages` (the first is the default);
+    `name` is how messages refer to it."""
+    spec_ = load_yaml_file(ProtocolSpec, path, name=name, folder=path.parent)
+    missing = [problem.within(name) for problem in untranslated(spec_, languages)]
+    if missing:
+        raise ContentError(missing)
+    translations: dict[str, Protocol] = {}  # shared by the protocol in every language
+    for language in languages:
+        translations[language] = _build(path.stem, spec_, language, languages, translations)
+    return translations[languages[0]]
 
 
-def _build(name: str, spec_: ProtocolSpec) -> Protocol:
+def _build(
+    name: str,
+    spec_: ProtocolSpec,
+    language: str,
+    languages: Sequence[str],
+    translations: Mapping[str, Protocol],
+) -> Protocol:
+    def text(value: Text) -> str:
+        return value.get(language, languages[0]) or ""
+
     stages = tuple(
         Stage(
             number=number,
@@ -239,22 +273,24 @@ def _build(name: str, spec_: ProtocolSpec) -> Protocol:
             repeats=stage.repeats,
             sessions=1 if stage.recovery else stage.sessions or spec_.rules.sessions_per_stage,
             recovery=stage.recovery,
-            gate=stage.gate,
-            surface=stage.surface or spec_.surface,
-            note=stage.note,
+            gate=text(stage.gate),
+            surface=text(stage.surface or spec_.surface),
+            note=text(stage.note),
         )
         for number, stage in enumerate(spec_.stages, 1)
     )
     return Protocol(
         name,
-        spec_.title,
+        text(spec_.title),
         spec_.tier,
         spec_.default,
-        spec_.summary,
-        spec_.surface,
+        text(spec_.summary),
+        text(spec_.surface),
         spec_.source,
         spec_.rules,
         stages,
+        language,
+        translations,
     )
 
 

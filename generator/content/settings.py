@@ -125,6 +125,21 @@ class PlanOptions:
     )
 
 
+def _quiet_days(value: int) -> str | None:
+    return None if 1 <= value <= 365 else "must be a number of days from 1 to 365"
+
+
+@dataclass(frozen=True)
+class StatusOptions:
+    """The caseload (`r2r status`)."""
+
+    quiet_days: int = spec(
+        10,
+        doc="Days without a check-in, while sessions were due, before a patient shows as quiet.",
+        check=_quiet_days,
+    )
+
+
 def _mailbox(value: str) -> str | None:
     _name, address = email.utils.parseaddr(value)
     if not address or validators.email(address) or validators.one_line(value):
@@ -188,6 +203,7 @@ class Settings:
     brand: Brand = spec(Brand(), doc="The clinic's colours.")
     pdf: PdfOptions = spec(PdfOptions(), doc="Printed documents.")
     plans: PlanOptions = spec(PlanOptions(), doc="Personalised plans.")
+    status: StatusOptions = spec(StatusOptions(), doc="The caseload (r2r status).")
     email: EmailOptions | None = spec(None, doc="Sending plans by email.")
 
     def logo_path(self, project: Project) -> Path:

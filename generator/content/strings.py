@@ -341,6 +341,67 @@ class EmailText(Section):
 
 
 @dataclass(frozen=True)
+class ChartText(Section):
+    """The pain chart and its text alternative."""
+
+    heading: str
+    title: str
+    description: str
+    sessions: str
+    peaks: str
+    lights: str
+    during: str
+    morning: str
+    stage: str
+    axis: str
+
+
+@dataclass(frozen=True)
+class CaseloadStates(Section):
+    """A patient's state in the caseload, by state (`-` written `_`)."""
+
+    paused: str
+    awaiting_review: str
+    quiet: str
+    on_track: str
+    finished: str
+    not_started: str
+
+
+@dataclass(frozen=True)
+class CaseloadColumns(Section):
+    id: str
+    name: str
+    site: str
+    state: str
+    stage: str
+    last_checkin: str
+    next_session: str
+    attention: str
+    chart: str
+
+
+@dataclass(frozen=True)
+class CaseloadText(Section):
+    """The clinician's caseload (`r2r status`): the terminal table and the private page."""
+
+    title: str
+    heading: str
+    private: str
+    caption: str
+    columns: CaseloadColumns
+    states: CaseloadStates
+    attention: CaseloadStates
+    stage: str
+    checkin: str
+    session: str
+    review: str
+    none: str
+    no_chart: str
+    unread: str
+
+
+@dataclass(frozen=True)
 class Strings(Section):
     """Every piece of interface text of one language."""
 
@@ -361,6 +422,8 @@ class Strings(Section):
     calendar: CalendarText
     plan: PlanText
     email: EmailText
+    chart: ChartText
+    caseload: CaseloadText
     language: str = ""  # not written in the file: its name gives it (en.yaml: en)
 
 

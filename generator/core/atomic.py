@@ -74,6 +74,30 @@ def write_atomic(
                 os.unlink(temp)
 
 
+def write_new(path: Path, data: bytes, *, private: bool = False) -> None:
+    """Write `data` to `path` only if no file is there, atomically: a file written meanwhile
+    by someone else is never replaced (`FileExistsError`)."""
+    make_dir(path.parent, private=private)
+    temp = None
+    try:
+        fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temp, PRIVATE_FILE if private else PUBLIC_FILE)
+        os.link(temp, path)  # fails if the name exists: exclusive creation, whole or not at all
+        _sync_dir(path.parent)
+    except FileExistsError:
+        raise
+    except OSError as error:
+        raise OutputError([Problem(str(path), f"cannot be written: {error.strerror}")]) from None
+    finally:
+        if temp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
+
+
 def _sync_dir(path: Path) -> None:
     # The rename is durable only once the folder entry itself reaches the disk.
     fd = os.open(path, os.O_RDONLY)

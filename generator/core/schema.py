@@ -6,7 +6,8 @@ or a CSV row) into such a class. It never stops at the first problem: it gathers
 each with the dotted key where it was found, and raises `Invalid`.
 
 Supported field types: str, int, float, bool, datetime.date, Literal[...], X | None,
-tuple[X, ...], list[X], dict[str, X] and nested schema dataclasses. A field may add a `check`
+tuple[X, ...], list[X], dict[str, X], `Text` (patient-facing text in one or more languages)
+and nested schema dataclasses. A field may add a `check`
 (value -> message or None); a class may define `check(self)` yielding cross-field problems.
 """
 
@@ -18,9 +19,10 @@ import difflib
 import re
 import types
 import typing
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Literal, TypeVar
 
+from generator.core import validators
 from generator.core.errors import Problem
 
 T = TypeVar("T")
@@ -33,6 +35,57 @@ _PLAIN_KEY = re.compile(r"[a-z][a-z0-9_]{0,39}")  # how field names look
 _TRUE = {"true", "yes", "y", "1"}
 _FALSE = {"false", "no", "n", "0"}
 _YES_NO = {"yes", "no"}
+
+
+DEFAULT_LANGUAGE = ""  # how `Text` keys a plain string: the text of the site's default language
+
+
+class Text:
+    """Patient-facing text given per language, `{en: ..., es: ...}`; a plain string is the
+    default language's. Written as a field type, it accepts either form."""
+
+    __slots__ = ("by_language",)
+
+    def __init__(self, by_language: Mapping[str, str]) -> None:
+        self.by_language = dict(by_language)
+
+    def get(self, language: str, default: str) -> str | None:
+        """The text in `language` (`default` being the site's default language), if given."""
+        if language in self.by_language:
+            return self.by_language[language]
+        return self.by_language.get(DEFAULT_LANGUAGE) if language == default else None
+
+    def __bool__(self) -> bool:
+        return any(self.by_language.values())
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Text) and other.by_language == self.by_language
+
+    def __hash__(self) -> int:
+        return hash(tuple(sorted(self.by_language.items())))
+
+    def __repr__(self) -> str:
+        return f"Text({self.by_language!r})"
+
+
+def untranslated(value: object, languages: Sequence[str], where: str = "") -> Iterator[Problem]:
+    """A problem for every non-empty `Text` inside `value` (a loaded schema dataclass, or a
+    mapping or list of them) that lacks one of `languages`, the first being the default."""
+    if isinstance(value, Text):
+        missing = [lang for lang in languages if value and value.get(lang, languages[0]) is None]
+        if missing:
+            example = "{" + ", ".join(f"{lang}: ..." for lang in languages) + "}"
+            message = f"has no text in {', '.join(missing)} (give it per language, like {example})"
+            yield Problem(where, message)
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for f in dataclasses.fields(value):
+            yield from untranslated(getattr(value, f.name), languages, _join(where, f.name))
+    elif isinstance(value, tuple | list):
+        for index, item in enumerate(value, 1):
+            yield from untranslated(item, languages, f"{where}[{index}]")
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            yield from untranslated(item, languages, _join(where, str(key)))
 
 
 class Invalid(Exception):
@@ -244,6 +297,24 @@ class _Converter:
         hint = " (put it in quotes)" if isinstance(value, int | float | dt.date) else ""
         return self.fail(where, f"must be text, not {self.show(value)}{hint}")
 
+    def translated(self, value: object, where: str) -> Any:
+        if isinstance(value, str):
+            return Text({DEFAULT_LANGUAGE: value.strip()})
+        if not isinstance(value, Mapping):
+            hint = "text, or a table of texts by language like {en: ..., es: ...}"
+            return self.fail(where, f"must be {hint}, not {self.show(value)}")
+        texts = {}
+        for key, text in value.items():
+            here = _join(where, str(key))
+            message = validators.language(key) if isinstance(key, str) else None
+            if not isinstance(key, str) or message:
+                self.fail(here, message or "must be a language code such as en, fr or pt-BR")
+                continue
+            converted = self.text_(text, here)
+            if converted is not _BAD:
+                texts[key] = converted
+        return Text(texts) if len(texts) == len(value) else _BAD
+
     def integer(self, value: object, where: str) -> Any:
         if self.text and isinstance(value, str) and re.fullmatch(r"\s*-?\d+\s*", value):
             return int(value)
@@ -290,6 +361,7 @@ _SCALARS: dict[Any, Callable[[_Converter, object, str], Any]] = {
     float: _Converter.number,
     bool: _Converter.boolean,
     dt.date: _Converter.date,
+    Text: _Converter.translated,
 }
 
 

@@ -11,6 +11,7 @@ _EMAIL = re.compile(
 )
 _HEX = re.compile(r"#[0-9a-fA-F]{6}")
 _LANGUAGE = re.compile(r"[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})?")
+_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 _SLUG = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?")
 
 
@@ -67,3 +68,13 @@ def _luminance(colour: str) -> float:
     channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
     linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
     return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def source_digest(value: str) -> str | None:
+    """The digest of a page's file, written sha256:<64 hex digits> (or nothing)."""
+    if value and not _DIGEST.fullmatch(value):
+        return (
+            "must be sha256: and 64 hex digits, as 'r2r translations stamp' writes it "
+            f"(got {value!r})"
+        )
+    return None

@@ -65,6 +65,7 @@ class EmailReport:
     earlier: list[str] = field(default_factory=list)  # possibly delivered by an earlier run
     unconfirmed: list[Problem] = field(default_factory=list)  # possibly delivered by this run
     failed: list[Problem] = field(default_factory=list)  # where: a patient's source or id
+    outbox: Path | None = None  # where a dry run writes the messages
 
     @property
     def exit_code(self) -> int:
@@ -89,6 +90,8 @@ class EmailReport:
                 f"email (dry run): {sent} message(s) written to the outbox, {skipped} already "
                 f"sent{self._left_alone()}, {failed} failed; nothing was sent"
             )
+            if self.outbox is not None:
+                lines.append(f"messages are in {self.outbox}")
         elif self.mode == "cancelled":
             lines.append("email: cancelled, nothing was sent")
         else:
@@ -135,6 +138,7 @@ def email_plans(
         queue = _compose_all(report, library, env, now(), as_of, resend, ledger)
         if dry_run:
             report.mode = "dry-run"
+            report.outbox = project.outbox_dir
             remove_leftovers(project.outbox_dir, older_than=time.time())  # from a killed dry run
             report.sent = [_write_eml(project, outgoing) for outgoing in queue]
         elif queue and not confirm(queue):

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from generator.content.library import Library, broken_links, load_library
@@ -32,6 +33,7 @@ class BuildReport:
     site: SiteReport | None = None
     handouts: BatchReport | None = None
     handouts_current: int = 0
+    where: Path | None = None  # the folder of the outputs
 
     @property
     def exit_code(self) -> int:
@@ -51,6 +53,8 @@ class BuildReport:
             lines[-1] += f", {self.handouts_current} up to date"
         elif self.handouts_current:
             lines.append(f"handouts: 0 made, 0 failed, {self.handouts_current} up to date")
+        if self.where is not None:
+            lines.append(f"outputs are in {self.where}")
         return lines
 
 
@@ -76,8 +80,9 @@ def build(
     """
     cache = page_cache(project)
     library = load_library(project, store=cache, jobs=jobs)
-    for problem in broken_links(library.pages):
-        log.warning("%s", problem)
+    for edition in library.editions:
+        for problem in broken_links(edition.pages):
+            log.warning("%s", problem)
     digests = Digests.of(library)
     environment = environment_of(library)
     site_tree, handout_tree = _tree(project, "site"), _tree(project, "handouts")
@@ -87,7 +92,7 @@ def build(
     stale = [doc.prepared() for doc in stale_documents(documents, handout_tree)]
     config = pdf_config(library, environment()) if stale else None
 
-    report = BuildReport(handouts_current=len(documents) - len(stale))
+    report = BuildReport(handouts_current=len(documents) - len(stale), where=project.site_dir)
     if site:
         report.site = write_site(library, generated, site_tree)
     if handouts:

@@ -2,8 +2,10 @@
 
 Errors (invalid settings, content, protocols, templates) raise as in a build. Everything a
 build would publish but a clinic should fix is a warning, logged so that `--strict` can fail
-on it: a reading grade above 8, missing sources, a source never cited, a missing or stale
-review date, a broken internal link.
+on it: a page harder to read than its language's measure allows (a reading grade above 8 in
+English, a Fernández-Huerta index below 70 in Spanish), missing sources, a source never cited,
+a missing or stale review date, a broken internal link, a page with no translation, and a
+translation whose source changed since it was translated.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from pathlib import Path
 
 from generator.content.library import Library, broken_links, load_library
 from generator.content.pages import Page
-from generator.content.plaintext import reading_grade
+from generator.content.plaintext import READING_MEASURES, reading_score
+from generator.content.translations import translation_problems
 from generator.core.errors import Problem, RecordError
 from generator.core.project import Project
 from generator.outputs.documents import pdf_config
@@ -27,7 +30,6 @@ from generator.outputs.site import asset_files, render_site
 
 log = logging.getLogger(__name__)
 
-MAX_GRADE = 8.0
 REVIEW_EVERY = dt.timedelta(days=365)
 
 
@@ -36,61 +38,86 @@ class PageCheck:
     """What `check` found on one page."""
 
     page: Page
-    grade: float
+    language: str
+    score: float | None  # on the language's reading measure; None: it has none
     warnings: list[str] = field(default_factory=list)
+
+    @property
+    def measure(self) -> str:
+        """The reading measure's short name, as the table shows it."""
+        measure = READING_MEASURES.get(self.language.split("-")[0])
+        return measure.formula if measure else "-"
 
 
 @dataclass
 class CheckReport:
-    """Every page's findings, and the patient records' problems.
-
-    Warnings fail a check only under `--strict`; a bad patient record fails it (exit 1).
-    """
+    """Every page's findings; warnings fail a check only under `--strict`."""
 
     pages: list[PageCheck]
     site: list[str] = field(default_factory=list)  # problems of the site's other files
-    patients: int = 0  # patient records checked
-    record_problems: list[Problem] = field(default_factory=list)
 
     @property
     def warnings(self) -> int:
         return sum(len(p.warnings) for p in self.pages) + len(self.site)
+
+    exit_code = 0
+
+    def summary(self) -> list[str]:
+        """The per-page table of `r2r check`."""
+        width = max([len(r.page.path) for r in self.pages] + [4])
+        measures = max([len(r.measure) for r in self.pages] + [7])
+        lines = [f"{'page':{width}}  {'measure':{measures}}  score  sources  reviewed    warnings"]
+        for result in self.pages:
+            meta = result.page.meta
+            reviewed = meta.reviewed.isoformat() if meta.reviewed else "-"
+            score = "-" if result.score is None else f"{result.score:.1f}"
+            lines.append(
+                f"{result.page.path:{width}}  {result.measure:{measures}}  {score:>5}  "
+                f"{len(meta.sources):7}  {reviewed:10}  {len(result.warnings):8}"
+            )
+        lines.append(f"check: {len(self.pages)} pages, {self.warnings} warning(s)")
+        return lines
+
+
+@dataclass
+class PatientsCheck:
+    """The patient records `check PATIENTS` read, and every problem with them."""
+
+    patients: int
+    record_problems: list[Problem]
 
     @property
     def exit_code(self) -> int:
         return 1 if self.record_problems else 0
 
     def summary(self) -> list[str]:
-        """The per-page table of `r2r check`, then the patient records' problems."""
-        width = max([len(r.page.path) for r in self.pages] + [4])
-        lines = [f"{'page':{width}}  grade  sources  reviewed    warnings"]
-        for result in self.pages:
-            meta = result.page.meta
-            reviewed = meta.reviewed.isoformat() if meta.reviewed else "-"
-            lines.append(
-                f"{result.page.path:{width}}  {result.grade:5.1f}  {len(meta.sources):7}  "
-                f"{reviewed:10}  {len(result.warnings):8}"
-            )
-        lines += [f"error: {problem}" for problem in self.record_problems]
-        lines.append(f"check: {len(self.pages)} pages, {self.warnings} warning(s)")
-        if self.patients:
-            lines.append(
-                f"check: {self.patients} patient record(s), {len(self.record_problems)} problem(s)"
-            )
+        """An error line per problem, then the count."""
+        lines = [f"error: {problem}" for problem in self.record_problems]
+        problems = len(self.record_problems)
+        verdict = "ready for r2r plans" if not problems else "fix them, then check again"
+        lines.append(f"check: {self.patients} patient record(s), {problems} problem(s): {verdict}")
         return lines
 
 
 def check(
     project: Project, *, today: dt.date, patients: Sequence[Path] = (), as_of: dt.date | None = None
-) -> CheckReport:
-    """Load and render everything in memory, then report on each page; write nothing.
-
-    With `patients`, also validate those patient files (and that their plans can be
-    scheduled on `as_of`, default `today`).
+) -> CheckReport | PatientsCheck:
+    """Without `patients`: load and render everything in memory, then report on each page.
+    With `patients`: validate those patient files against the project (and that their plans
+    can be scheduled on `as_of`, default `today`). Write nothing.
     """
-    from generator.outputs.build import environment_of, page_cache
+    from generator.outputs.build import page_cache
 
     library = load_library(project, store=page_cache(project, read_only=True))
+    if patients:
+        return PatientsCheck(*check_patients(library, patients, as_of or today))
+    return check_site(library, today)
+
+
+def check_site(library: Library, today: dt.date) -> CheckReport:
+    """Render the site and the handouts in memory and report on each page."""
+    from generator.outputs.build import environment_of
+
     environment = environment_of(library, keep_compiled=False)
     digests = Digests.of(library)
     generated = render_site(library, digests, None, environment)
@@ -98,14 +125,19 @@ def check(
     for document in documents:
         document.html()
     pdf_config(library, environment())
-    report = CheckReport([check_page(page, today) for page in library.pages])
+    report = CheckReport(
+        [
+            check_page(page, today, edition.language)
+            for edition in library.editions
+            for page in edition.pages
+        ]
+    )
     _add_link_problems(library, report)
+    _add_translation_problems(library, report)
     files = set(generated) | set(asset_files(library)) | {doc.name for doc in documents}
     _add_site_link_problems(
         library, {name: data for name, (data, _) in generated.items()}, files, report
     )
-    if patients:
-        report.patients, report.record_problems = check_patients(library, patients, as_of or today)
     for result in report.pages:
         for warning in result.warnings:
             log.warning("%s: %s", result.page.path, warning)
@@ -114,14 +146,14 @@ def check(
     return report
 
 
-def check_page(page: Page, today: dt.date) -> PageCheck:
-    """The reading grade and the editorial warnings of one page."""
-    result = PageCheck(page, reading_grade(page.body.html, lead=page.meta.summary))
-    if result.grade > MAX_GRADE:
-        result.warnings.append(
-            f"reading grade {result.grade:.1f} is above {MAX_GRADE:g}: "
-            "use shorter sentences and simpler words"
-        )
+def check_page(page: Page, today: dt.date, language: str) -> PageCheck:
+    """The reading score and the editorial warnings of one page in `language`."""
+    score = reading_score(page.body.html, language, lead=page.meta.summary)
+    result = PageCheck(page, language, score)
+    measure = READING_MEASURES.get(language.split("-")[0])
+    problem = measure.problem(score) if measure and score is not None else None
+    if problem:
+        result.warnings.append(f"{problem}: use shorter sentences and simpler words")
     sources = len(page.meta.sources)
     if not sources:
         result.warnings.append("lists no sources: add the sources of its figures")
@@ -162,7 +194,8 @@ def _add_site_link_problems(
     library: Library, pages: dict[str, bytes], files: set[str], report: CheckReport
 ) -> None:
     # A page's own content links were checked above, with messages naming its source file.
-    by_url = {result.page.url: result for result in report.pages}
+    folders = {edition.language: edition.folder for edition in library.editions}
+    by_url = {folders[result.language] + result.page.url: result for result in report.pages}
     for name, link, message in broken_site_links(pages, files):
         result = by_url.get(name)
         if result is None:
@@ -173,5 +206,12 @@ def _add_site_link_problems(
 
 def _add_link_problems(library: Library, report: CheckReport) -> None:
     by_path = {result.page.path: result for result in report.pages}
-    for problem in broken_links(library.pages):
+    for edition in library.editions:
+        for problem in broken_links(edition.pages):
+            by_path[problem.where].warnings.append(problem.message)
+
+
+def _add_translation_problems(library: Library, report: CheckReport) -> None:
+    by_path = {result.page.path: result for result in report.pages}
+    for problem in translation_problems(library):
         by_path[problem.where].warnings.append(problem.message)

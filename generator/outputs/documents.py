@@ -38,6 +38,7 @@ class Document:
     source: str  # how messages name it
     inputs: str  # the fingerprint of everything it is made from
     html: Callable[[], str]  # called only when the document must be made
+    base: str = ""  # its folder's address relative to the base URL ("es/"): links resolve there
 
     def prepared(self) -> Document:
         """The same document with its HTML rendered now (a template error shows here)."""
@@ -73,7 +74,12 @@ def _read_css(path: Path, project: Project) -> str:
 
 def stale_documents(documents: Iterable[Document], tree: OutputTree) -> list[Document]:
     """The documents that are not current in `tree`."""
-    return [doc for doc in documents if not tree.current(doc.name, doc.inputs)]
+    stale = []
+    for doc in documents:
+        if not tree.current(doc.name, doc.inputs):
+            log.info("%s: to be made (new, or its inputs changed)", doc.name)
+            stale.append(doc)
+    return stale
 
 
 def render_documents(
@@ -110,6 +116,7 @@ def render_documents(
     )
     for doc, done in zip(stale, report.done, strict=True):
         if done.ok:
+            log.info("%s: made", doc.name)
             tree.written_elsewhere(doc.name, doc.inputs, done.value)
         else:
             tree.keep(doc.name)
@@ -118,7 +125,7 @@ def render_documents(
 
 def _job(doc: Document, tree: OutputTree, base_url: str) -> PdfJob:
     target, root = tree.target(doc.name)
-    return PdfJob(doc.html(), base_url, target, private=tree.private, root=root)
+    return PdfJob(doc.html(), base_url + doc.base, target, private=tree.private, root=root)
 
 
 @cache

@@ -7,16 +7,17 @@ cheap, on the side of remaking too much):
 - the project: the tool itself (its code and the renderers' versions), `site.toml`, every
   file under `templates/` (templates, interface text, stylesheets, fonts), the protocols and
   the injury-site catalogue;
-- the navigation: every page's address, title and order (on every page and handout);
-- the listing: everything about every page that the home page, the sitemap and the booklet
-  show;
+- the navigation, per language: every page's address, title and order (on every page and
+  handout), and which pages each language has (a page links its counterparts);
+- the listing, per language: everything about every page that the home page, the search page
+  and the booklet show (the sitemap shows every language's);
 - a page: the bytes of its source file.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,17 +29,18 @@ from generator.outputs.versions import tool_digest
 
 @dataclass(frozen=True)
 class Digests:
-    """The shared input groups of one build."""
+    """The shared input groups of one build; `navigation` and `listing` by language."""
 
     project: str
-    navigation: str
-    listing: str
+    navigation: Mapping[str, str]  # with every language's page names (the hreflang links)
+    listings: Mapping[str, str]
     pictures: str  # content/images and the clinic's logo, which PDFs embed
 
     @classmethod
     def of(cls, library: Library) -> Digests:
         """Hash the inputs every output of `library` depends on."""
         project = library.project
+        names = _json([(e.language, [p.slug for p in e.pages]) for e in library.editions])
         return cls(
             project=fingerprint(
                 tool_digest(),
@@ -47,46 +49,66 @@ class Digests:
                 files_digest([project.content_dir / "protocols"]),
                 _bytes(project.content_dir / "injury-sites.yaml"),
             ),
-            navigation=_json(
-                [(p.slug, p.title, p.meta.order, p.meta.handout) for p in library.pages]
-            ),
-            listing=_json(
-                [
-                    (
-                        p.slug,
-                        p.title,
-                        p.meta.order,
-                        p.meta.handout,
-                        p.meta.summary,
-                        p.meta.section,
-                        str(p.meta.reviewed),
-                        p.digest,
-                    )
-                    for p in library.pages
-                ]
-            ),
+            navigation={
+                e.language: fingerprint(names, _navigation(e.pages)) for e in library.editions
+            },
+            listings={e.language: fingerprint(names, _listing(e.pages)) for e in library.editions},
             pictures=fingerprint(
                 files_digest([project.images_dir]), _bytes(library.settings.logo_path(project))
             ),
         )
 
-    def page(self, page: Page) -> str:
+    @property
+    def listing(self) -> str:
+        """Every language's listing together."""
+        return fingerprint(*(f"{key}={value}" for key, value in sorted(self.listings.items())))
+
+    def page(self, page: Page, language: str) -> str:
         """A topic's web page."""
-        return fingerprint("page", self.project, self.navigation, page.digest)
+        return fingerprint("page", language, self.project, self.navigation[language], page.digest)
 
-    def site_file(self, name: str) -> str:
-        """A file of the site that lists the pages (home page, sitemap, robots, theme)."""
-        return fingerprint("site", name, self.project, self.listing)
+    def site_file(self, name: str, language: str | None) -> str:
+        """A file of the site that lists the pages of `language` (home page, search), or of
+        every language (None: sitemap, robots, theme)."""
+        listing = self.listing if language is None else self.listings[language]
+        return fingerprint("site", name, language or "", self.project, listing)
 
-    def handout(self, page: Page) -> str:
+    def handout(self, page: Page, language: str) -> str:
         """A topic's printable handout."""
-        return fingerprint("handout", self.project, self.pictures, page.digest)
+        return fingerprint("handout", language, self.project, self.pictures, page.digest)
 
-    def booklet(self, pages: Sequence[Page]) -> str:
-        """The booklet of all handouts."""
+    def booklet(self, pages: Sequence[Page], language: str) -> str:
+        """The booklet of all handouts of one language."""
         return fingerprint(
-            "booklet", self.project, self.pictures, self.listing, *(p.digest for p in pages)
+            "booklet",
+            language,
+            self.project,
+            self.pictures,
+            self.listings[language],
+            *(p.digest for p in pages),
         )
+
+
+def _navigation(pages: Sequence[Page]) -> str:
+    return _json([(p.slug, p.title, p.meta.order, p.meta.handout) for p in pages])
+
+
+def _listing(pages: Sequence[Page]) -> str:
+    return _json(
+        [
+            (
+                p.slug,
+                p.title,
+                p.meta.order,
+                p.meta.handout,
+                p.meta.summary,
+                p.meta.section,
+                str(p.meta.reviewed),
+                p.digest,
+            )
+            for p in pages
+        ]
+    )
 
 
 def _bytes(path: Path) -> bytes:

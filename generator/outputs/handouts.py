@@ -1,4 +1,5 @@
-"""Printable handouts: one PDF per topic and a booklet of them all, under `site/handouts/`."""
+"""Printable handouts: one PDF per topic and a booklet of them all, under `site/handouts/`
+(`site/<language>/handouts/` for the other languages)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING
 
-from generator.content.library import Library
+from generator.content.library import Edition, Library
 from generator.content.pages import Page
 from generator.outputs.documents import Document
 from generator.outputs.fingerprints import Digests
@@ -20,26 +21,49 @@ if TYPE_CHECKING:
 def handout_documents(
     library: Library, digests: Digests, environment: Callable[[], jinja2.Environment]
 ) -> list[Document]:
-    """Every handout and the booklet, each with its fingerprint and a way to render it."""
+    """Every language's handouts and booklet, each with its fingerprint and a way to render it."""
+    return [
+        document
+        for edition in library.editions
+        for document in edition_documents(library, edition, digests, environment)
+    ]
+
+
+def edition_documents(
+    library: Library,
+    edition: Edition,
+    digests: Digests,
+    environment: Callable[[], jinja2.Environment],
+) -> list[Document]:
+    """One language's handouts and booklet, under `<folder>handouts/`."""
     from generator.render.environment import render
 
-    pages = library.handout_pages
+    pages, language, folder = edition.handout_pages, edition.language, edition.folder
     logo = library.settings.logo_path(library.project).as_uri()
+    context = {"t": edition.strings, "folder": folder, "logo_src": logo}
 
     def handout(page: Page) -> str:
-        return render(environment(), "pdf/handout.html", page=page, logo_src=logo)
+        return render(environment(), "pdf/handout.html", page=page, **context)
 
     docs = [
-        Document(handout_url(page.slug), page.path, digests.handout(page), partial(handout, page))
+        Document(
+            folder + handout_url(page.slug),
+            page.path,
+            digests.handout(page, language),
+            partial(handout, page),
+            base=folder,
+        )
         for page in pages
     ]
 
     def booklet() -> str:
         slugs = frozenset(p.slug for p in pages)
         bodies = {p.slug: localise_anchors(p.body.html, p.slug, slugs) for p in pages}
-        return render(environment(), "pdf/booklet.html", pages=pages, bodies=bodies, logo_src=logo)
+        return render(environment(), "pdf/booklet.html", pages=pages, bodies=bodies, **context)
 
-    docs.append(Document(BOOKLET_URL, "content/", digests.booklet(pages), booklet))
+    source = f"content/{folder}"
+    booklet_digest = digests.booklet(pages, language)
+    docs.append(Document(folder + BOOKLET_URL, source, booklet_digest, booklet, base=folder))
     return docs
 
 

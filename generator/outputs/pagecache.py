@@ -19,7 +19,7 @@ from generator.content.page_body import Heading, PageBody
 from generator.content.pages import Page, PageMeta
 from generator.core.atomic import write_atomic
 
-_FORMAT = 2
+_FORMAT = 3
 
 
 class PageCache:

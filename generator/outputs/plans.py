@@ -18,15 +18,17 @@ from typing import Literal
 import jinja2
 import segno
 
+from generator.content.injury_sites import InjurySite
 from generator.content.library import Library, load_library
 from generator.content.protocols import Stage
-from generator.content.strings import Strings, load_strings, strings_file
+from generator.content.strings import Strings, load_strings
 from generator.core.batch import BatchReport, Reporter
 from generator.core.errors import OutputError, Problem, RecordError
 from generator.core.project import Project
 from generator.outputs.calendar import CalendarState, calendar_file, issue, plan_events
 from generator.outputs.documents import Document, pdf_config, render_documents, stale_documents
 from generator.outputs.fingerprints import Digests
+from generator.outputs.pain_chart import pain_chart
 from generator.outputs.plan_state import STATE_FILE, PlanState, read_state
 from generator.outputs.state import OutputTree, fingerprint
 from generator.patients.model import Patient, resolve_protocol
@@ -88,6 +90,7 @@ class PlansReport:
     drafts: list[Draft] = field(default_factory=list)
     versions: dict[str, PlanState] = field(default_factory=dict)  # by patient id
     batch: BatchReport = field(default_factory=BatchReport)
+    where: Path | None = None  # the folder of the plans
 
     @property
     def exit_code(self) -> int:
@@ -108,6 +111,8 @@ class PlansReport:
             f"plans: {made} made ({rendered} rendered, {made - rendered} unchanged), "
             f"{failed} failed"
         )
+        if self.where is not None and made:
+            lines.append(f"plans are in {self.where} (private: one folder per patient id)")
         return lines
 
 
@@ -163,6 +168,7 @@ def schedule_for(record: PatientRecord, library: Library) -> Schedule:
         raise RecordError([Problem(record.source, "is not a valid patient record")])
     _check_language(patient, record.source, library)
     _check_fonts(patient, record.source, library)
+    protocol = protocol.in_language(_language(patient, library))
     try:
         return make_schedule(patient, protocol, holidays=frozenset(library.settings.plans.holidays))
     except ScheduleProblem as problem:
@@ -195,7 +201,8 @@ def plan_html(
         schedule=schedule,
         as_of=as_of,
         weeks=weeks_of(schedule, as_of),
-        site=library.injury_sites[patient.injury.site],
+        chart=pain_chart(schedule),
+        site=_site(draft, library),
         protocol=schedule.protocol,
         topics=topics,
         t=draft.strings,
@@ -203,8 +210,18 @@ def plan_html(
     )
 
 
+def _language(patient: Patient, library: Library) -> str:
+    """The language of the patient's plan (checked by `_check_language`)."""
+    return patient.language or library.settings.site.language
+
+
+def _site(draft: Draft, library: Library) -> InjurySite:
+    """The patient's injury site, named in the plan's language."""
+    return library.injury_sites[draft.patient.injury.site].in_language(draft.strings.language)
+
+
 def _strings_for(patient: Patient, source: str, library: Library) -> Strings:
-    language = patient.language or library.settings.site.language
+    language = _language(patient, library)
     if language == library.settings.site.language:
         return library.strings
     _check_language(patient, source, library)
@@ -227,21 +244,21 @@ def _check_fonts(patient: Patient, source: str, library: Library) -> None:
 
 
 def _check_language(patient: Patient, source: str, library: Library) -> None:
-    """A plan is made in the patient's language: its interface text must exist (so that
-    `r2r check` finds what `r2r plans` would refuse)."""
-    language = patient.language or library.settings.site.language
-    if language == library.settings.site.language:
+    """A plan is made in the patient's language, which must be one of the site's (so that
+    `r2r check` finds what `r2r plans` would refuse). The message lists the site's languages,
+    never the patient's value."""
+    languages = library.settings.site.languages
+    if patient.language is None or patient.language in languages:
         return
-    if not strings_file(library.project.templates_dir, language).is_file():
-        available = library.settings.site.language
-        raise RecordError(
-            [
-                Problem(
-                    f"{source}: language",
-                    f"has no interface text in templates/strings/ (available: {available})",
-                )
-            ]
-        )
+    raise RecordError(
+        [
+            Problem(
+                f"{source}: language",
+                f"is not one of the site's languages (site.toml [site] languages: "
+                f"{', '.join(languages)})",
+            )
+        ]
+    )
 
 
 def _version(
@@ -260,9 +277,10 @@ def _version(
     unchanged = previous is not None and previous.inputs == inputs
     if previous and unchanged and tree.current(ics, inputs) and tree.current(kept, inputs):
         return previous
-    site = library.injury_sites[draft.patient.injury.site]
     settings = library.settings
-    events = plan_events(draft.patient, draft.schedule, site, settings, draft.strings)
+    events = plan_events(
+        draft.patient, draft.schedule, _site(draft, library), settings, draft.strings
+    )
     seen = [plan_html(draft, library, env, topics, None), *(e.digest for e in events)]
     version = fingerprint(*seen)
     last = previous.calendar if previous else CalendarState()
@@ -316,7 +334,7 @@ def make_plans(
     others are rendered one by one as workers become free, so memory stays flat.
     """
     project = library.project
-    report = PlansReport()
+    report = PlansReport(where=project.plans_dir)
     records = read_patients(
         paths, protocols=library.protocols, sites=library.injury_sites, as_of=as_of
     )

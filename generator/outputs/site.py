@@ -8,7 +8,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from generator.content.library import Library
+from generator.content.library import Edition, Library
 from generator.content.pages import Page
 from generator.content.pictures import read_picture
 from generator.core.errors import ContentError
@@ -23,16 +23,31 @@ if TYPE_CHECKING:
 LOGO_NAME = "clinic-logo"
 MAX_ASSET_BYTES = 50_000_000  # a stylesheet, a script or a font of the templates
 BOOKLET_URL = "handouts/booklet.pdf"
-# Files that list or search every page, with the template each is rendered from (None: data).
-LISTINGS: dict[str, str | None] = {
+# Files that list or search one language's pages, in that language's folder, with the
+# template each is rendered from (None: data).
+EDITION_FILES: dict[str, str | None] = {
     "index.html": "site/index.html",
     "search.html": "site/search.html",
     "404.html": "site/404.html",
+    "search-index.json": None,
+}
+# Files of the whole site, at its root, whatever the languages.
+ROOT_FILES: dict[str, str] = {
     "sitemap.xml": "site/sitemap.xml",
     "robots.txt": "site/robots.txt",
     "assets/css/theme.css": "site/theme.css",
-    "search-index.json": None,
 }
+
+
+@dataclass(frozen=True)
+class LanguageLink:
+    """A page's counterpart in one language: for hreflang links and the language switch."""
+
+    language: str
+    name: str  # the language's name in itself, by Babel: "English", "Español"
+    href: str  # from the page: its counterpart, or that language's home page if it has none
+    url: str  # absolute; empty when the language has no counterpart of the page
+    current: bool
 
 
 @dataclass
@@ -63,28 +78,104 @@ def render_site(
     """The generated files of the website that are not current in `tree` (all without one).
 
     Returns {path: (bytes, inputs)}; everything is rendered before anything is written.
-    `environment` makes the Jinja environment, only if something must be rendered.
+    `environment` makes the Jinja environment, only if something must be rendered. Each
+    language's pages, home, search and 404 pages and search index are in its folder.
     """
     stale: dict[str, tuple[Callable[[], str], str]] = {}
+    for edition in library.editions:
+        stale |= _stale_edition(library, edition, digests, tree, environment)
+    common = _context(library, library.editions[0], "index.html")
+    common["sitemap"] = sitemap_entries(library)
+    for name, template in ROOT_FILES.items():
+        inputs = digests.site_file(name, None)
+        if tree is None or not tree.current(name, inputs):
+            stale[name] = (_renderer(template, common, environment), inputs)
+    return {name: (render().encode(), inputs) for name, (render, inputs) in stale.items()}
+
+
+def _stale_edition(
+    library: Library,
+    edition: Edition,
+    digests: Digests,
+    tree: OutputTree | None,
+    environment: Callable[[], jinja2.Environment],
+) -> dict[str, tuple[Callable[[], str], str]]:
+    stale: dict[str, tuple[Callable[[], str], str]] = {}
     nav: list[str] = []
-    common = _context(library)
-    for page, previous, following in _neighbours(library.pages):
-        inputs = digests.page(page)
-        if tree is None or not tree.current(page.url, inputs):
-            stale[page.url] = (
-                _page_renderer(page, previous, following, nav, common, environment),
+    language = edition.language
+    for page, previous, following in _neighbours(edition.pages):
+        inputs = digests.page(page, language)
+        name = edition.folder + page.url
+        if tree is None or not tree.current(name, inputs):
+            context = _context(library, edition, page.url)
+            stale[name] = (
+                _page_renderer(page, previous, following, nav, context, environment),
                 inputs,
             )
-    for name, template in LISTINGS.items():
-        inputs = digests.site_file(name)
+    for file, template in EDITION_FILES.items():
+        inputs = digests.site_file(file, language)
+        name = edition.folder + file
         if tree is None or not tree.current(name, inputs):
             render = (
-                _renderer(template, common, environment)
+                _renderer(template, _context(library, edition, file), environment)
                 if template
-                else partial(search_index, library.pages)
+                else partial(search_index, edition.pages)
             )
             stale[name] = (render, inputs)
-    return {name: (render().encode(), inputs) for name, (render, inputs) in stale.items()}
+    return stale
+
+
+@dataclass(frozen=True)
+class SitemapEntry:
+    """A page of the sitemap, with its counterparts in the other languages."""
+
+    url: str
+    reviewed: str  # ISO date, or empty
+    alternates: tuple[LanguageLink, ...]
+
+
+def sitemap_entries(library: Library) -> list[SitemapEntry]:
+    """Every language's home page and topic pages, for the sitemap."""
+    base = library.settings.site.base_url
+    several = len(library.editions) > 1
+    entries = []
+    for edition in library.editions:
+        named = [("index.html", "", None), *((p.url, p.url, p) for p in edition.pages)]
+        for name, address, page in named:
+            reviewed = page.meta.reviewed if page is not None else None
+            links = language_links(library, edition, name) if several else ()
+            entries.append(
+                SitemapEntry(
+                    base + edition.folder + address,
+                    reviewed.isoformat() if reviewed else "",
+                    tuple(link for link in links if link.url),
+                )
+            )
+    return entries
+
+
+def language_links(library: Library, edition: Edition, name: str) -> tuple[LanguageLink, ...]:
+    """Every language's counterpart of the file `name` of `edition` (a page or a listing)."""
+    from babel import Locale
+
+    base = library.settings.site.base_url
+    links = []
+    for other in library.editions:
+        slug = name.removesuffix(".html")
+        exists = name in EDITION_FILES or other.page(slug) is not None
+        target = name if exists else "index.html"
+        address = "" if name == "index.html" else name  # a home page is its folder's address
+        own_name = Locale.parse(other.language, sep="-").get_display_name(other.language) or ""
+        links.append(
+            LanguageLink(
+                language=other.language,
+                name=own_name[:1].upper() + own_name[1:],
+                href=edition.root + other.folder + target,
+                url=base + other.folder + address if exists else "",
+                current=other.language == edition.language,
+            )
+        )
+    return tuple(links)
 
 
 @dataclass(frozen=True)
@@ -138,14 +229,21 @@ def write_site(
     for name, data in assets.items():
         tree.write(name, data)
     removed = tree.finish()
-    files = len(library.pages) + len(LISTINGS) + len(copied)
-    return SiteReport(files, tree.written, removed)
+    pages = sum(len(edition.pages) + len(EDITION_FILES) for edition in library.editions)
+    return SiteReport(pages + len(ROOT_FILES) + len(copied), tree.written, removed)
 
 
-def _context(library: Library) -> dict[str, Any]:
+def _context(library: Library, edition: Edition, name: str) -> dict[str, Any]:
+    """What the templates of the file `name` of `edition` are given."""
     return {
-        "pages": library.pages,
-        "logo_src": logo_url(library),
+        "pages": edition.pages,
+        "t": edition.strings,
+        "lang": edition.language,
+        "root": edition.root,
+        "folder": edition.folder,
+        "languages": language_links(library, edition, name) if len(library.editions) > 1 else (),
+        "editions": library.editions,
+        "logo_src": edition.root + logo_url(library),
         "booklet_url": BOOKLET_URL,
         "handout_url": handout_url,
     }

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -26,6 +27,8 @@ from generator.core.atomic import (
 )
 
 _FORMAT = 1
+
+log = logging.getLogger(__name__)
 
 
 def sha256(data: bytes) -> str:
@@ -86,10 +89,11 @@ class OutputTree:
             return False
         if (stat.st_size, stat.st_mtime_ns) == (entry["size"], entry["mtime_ns"]):
             self._new[name] = dict(entry)  # one stat per output: a no-change build checks all
-            return True
-        if sha256(path.read_bytes()) != entry["sha256"]:
+        elif sha256(path.read_bytes()) == entry["sha256"]:
+            self._record(name, inputs, entry["sha256"])
+        else:
             return False
-        self._record(name, inputs, entry["sha256"])
+        log.info("%s: skipped, made from the same inputs last time", name)
         return True
 
     def write(self, name: str, data: bytes, inputs: str | None = None) -> bool:
@@ -102,8 +106,10 @@ class OutputTree:
         entry = self._old.get(name)
         unchanged = entry is not None and entry["sha256"] == digest and _intact(path, entry)
         if unchanged or _holds(path, data):
+            log.info("%s: skipped, it already holds what was made", name)
             self._record(name, inputs or digest, digest)
             return False
+        log.info("%s: written", name)
         self._staged.add(path, data)
         self._pending[name] = (inputs or digest, digest)
         self.written.append(name)

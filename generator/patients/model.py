@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from generator.content.injury_sites import InjurySite
-from generator.content.protocols import Protocol, lower_tier, protocol_for_tier
+from generator.content.protocols import TIERS, Protocol, lower_tier, protocol_for_tier
 from generator.core import validators
 from generator.core.errors import Problem
 from generator.core.schema import spec
@@ -255,6 +255,9 @@ def protocol_problems(patient: Patient, catalogue: Catalogue) -> list[Problem]:
         problems += _tier_problems(patient, site, protocol)
     if protocol is not None:
         problems += _run_day_problems(patient.plan.run_days, protocol)
+    elif patient.plan.protocol == "auto" and site is None:
+        problems += _run_day_problems_for_any_tier(patient.plan.run_days, catalogue)
+    if protocol is not None:
         last = len(protocol.stages)
         staged: list[tuple[str, int]] = [
             *((f"checkins[{i}].stage", c.stage) for i, c in enumerate(patient.checkins, 1)),
@@ -298,6 +301,16 @@ def resolve_protocol(
         return protocols.get(patient.plan.protocol)
     site = sites.get(patient.injury.site)
     return protocol_for_tier(protocols, site.tier) if site else None
+
+
+def _run_day_problems_for_any_tier(
+    days: tuple[Weekday, ...], catalogue: Catalogue
+) -> list[Problem]:
+    """With the injury site unknown, the run-day problem that `auto` would meet whichever
+    tier the site turns out to be, so that it is not hidden until the site is fixed."""
+    choices = [protocol_for_tier(catalogue.protocols, tier) for tier in TIERS]
+    found = [_run_day_problems(days, p) for p in choices if p is not None]
+    return found[0] if found and all(found) else []
 
 
 def _run_day_problems(days: tuple[Weekday, ...], protocol: Protocol) -> list[Problem]:

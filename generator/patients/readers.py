@@ -16,6 +16,7 @@ import difflib
 import hashlib
 import io
 import json
+import logging
 import re
 import types
 import typing
@@ -32,6 +33,7 @@ from generator.core.schema import Invalid, load
 from generator.core.yamlio import YamlProblem, parse_yaml
 from generator.patients.model import Catalogue, Patient, protocol_problems
 
+log = logging.getLogger(__name__)
 PATIENT_SUFFIXES = (".yaml", ".yml", ".csv")
 MAX_FILE_BYTES = 50_000_000
 
@@ -78,6 +80,7 @@ def read_patients(
         elif patient is not None:
             seen[folder] = source
         located = tuple(_located(p, from_csv).within(source) for p in problems)
+        log.info("read %s: %s", source, f"{len(located)} problem(s)" if located else "valid")
         records.append(PatientRecord(source, None if problems else patient, located, _digest(raw)))
     return records
 
@@ -143,8 +146,9 @@ def csv_rows(text: str) -> Iterator[tuple[str, Any]]:
         yield "row 1", Problem("", "has no header row naming the fields")
         return
     unknown = [c for c in columns if c not in FLAT_FIELDS]
-    if unknown or len(set(columns)) != len(columns):
-        yield "row 1", Problem("", _header_problem(columns, unknown))
+    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+    if unknown or missing or len(set(columns)) != len(columns):
+        yield "row 1", Problem("", _header_problem(columns, unknown, missing))
         return
     number = 1  # the last row read whole
     try:
@@ -177,7 +181,7 @@ def _csv_problem(error: csv.Error) -> str:
 _COLUMN = re.compile(r"[a-z][a-z0-9_]{0,39}")  # how column names look
 
 
-def _header_problem(columns: list[str], unknown: list[str]) -> str:
+def _header_problem(columns: list[str], unknown: list[str], missing: list[str]) -> str:
     """What is wrong with the header row; it may really be a patient's row, so only names
     shaped like column names are repeated."""
     known = f"the columns are: {', '.join(FLAT_FIELDS)}"
@@ -187,22 +191,48 @@ def _header_problem(columns: list[str], unknown: list[str]) -> str:
     if unknown:
         shown = [c for c in unknown if _looks_like_a_column(c)]
         hidden = len(unknown) - len(shown)
-        listed = f"unknown column(s): {', '.join(shown)}" + (f" and {hidden} more" * bool(hidden))
+        named = ", ".join(_with_hint(c) for c in shown)
+        listed = f"unknown column(s): {named}" + (f" and {hidden} more" * bool(hidden))
         head = listed if shown else f"{hidden} unknown column(s)"
         hint = (
             " (not shown: is the first row a patient rather than a header, or are the "
             "cells separated by something other than commas or semicolons?)"
         ) * bool(hidden)
-        return f"has {head}{hint} (check-ins can only be given in YAML files; {known})"
+        still = [c for c in missing if _meant(c, shown) is None]
+        lacks = f"; it has no column {', '.join(still)} (required)" * bool(still)
+        return f"has {head}{hint}{lacks} (check-ins can only be given in YAML files; {known})"
     twice = sorted({c for c in columns if columns.count(c) > 1})
-    return f"names a column twice: {', '.join(twice)}"
+    if twice:
+        return f"names a column twice: {', '.join(twice)}"
+    return f"has no column {', '.join(missing)} (required; {known})"
+
+
+def _normal(name: str) -> str:
+    return re.sub(r"[\s.-]+", "_", name.strip().lower())
+
+
+def _closest(name: str) -> str | None:
+    """The column a mistyped header cell may mean: the same once spaces, dots, hyphens and
+    capitals are set aside, or a close spelling."""
+    if _normal(name) in FLAT_FIELDS:
+        return _normal(name)
+    close = difflib.get_close_matches(_normal(name), list(FLAT_FIELDS), n=1, cutoff=0.75)
+    return close[0] if close else None
+
+
+def _meant(column: str, shown: list[str]) -> str | None:
+    """The shown header cell that may be meant as `column`, if any."""
+    return next((c for c in shown if _closest(c) == column), None)
+
+
+def _with_hint(name: str) -> str:
+    meant = _closest(name)
+    return f"{name} (did you mean {meant}?)" if meant else name
 
 
 def _looks_like_a_column(name: str) -> bool:
     """Whether a header cell looks like a column name (mistyped) rather than a patient's data."""
-    return bool(_COLUMN.fullmatch(name)) and (
-        "_" in name or bool(difflib.get_close_matches(name, list(FLAT_FIELDS), cutoff=0.75))
-    )
+    return (bool(_COLUMN.fullmatch(name)) and "_" in name) or _closest(name) is not None
 
 
 def _flat_fields(
@@ -226,6 +256,22 @@ def _flat_fields(
 
 
 FLAT_FIELDS = _flat_fields()
+
+
+def _required_fields(cls: type[Any] = Patient, path: tuple[str, ...] = ()) -> Iterator[str]:
+    """The CSV columns a row cannot do without: the fields without a default whose tables
+    are required too."""
+    hints = typing.get_type_hints(cls)
+    for f in dataclasses.fields(cls):
+        if f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING:
+            continue
+        if dataclasses.is_dataclass(hints[f.name]):
+            yield from _required_fields(hints[f.name], (*path, f.name))
+        else:
+            yield "_".join((*path, f.name))
+
+
+REQUIRED_COLUMNS = tuple(_required_fields())
 
 
 def unflatten(row: Mapping[str, str | None]) -> dict[str, Any]:
@@ -256,8 +302,18 @@ def _validate(
     try:
         patient = load(Patient, raw, text_values=from_csv, private=True, context=catalogue)
     except Invalid as invalid:
-        return None, list(invalid.problems)
+        return None, list(invalid.problems) + _beyond_the_catalogue(raw, catalogue, from_csv)
     return patient, protocol_problems(patient, catalogue)
+
+
+def _beyond_the_catalogue(raw: Any, catalogue: Catalogue, from_csv: bool) -> list[Problem]:
+    """When a file is well formed but names an unknown site or protocol, what the protocol's
+    rules still find in it, so that every problem is reported in one run."""
+    try:
+        patient = load(Patient, raw, text_values=from_csv, private=True)
+    except Invalid:
+        return []
+    return protocol_problems(patient, catalogue)
 
 
 def _digest(raw: Any) -> str:

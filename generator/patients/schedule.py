@@ -214,8 +214,10 @@ def _checkin(
         state.not_before = checkin.date + ONE_DAY * (most + 1)
         state.counts_from = checkin.date + ONE_DAY * (fewest + 1)
         notices.append(Notice("amber", checkin.date, state.stage))
-    else:
+    else:  # paused; a restart on the next day still leaves the rest day after this run
         state.paused_on = checkin.date
+        rest = protocol.rules.rest_days_between_runs
+        state.not_before = checkin.date + ONE_DAY * (rest + 1)
         notices.append(Notice("red", checkin.date, state.stage))
     return Logged(checkin.date, stage, light, checkin, counted)
 

@@ -107,14 +107,17 @@ def _in_language(function: Callable[[Any, Strings], T]) -> Callable[..., T]:
     return wrapper
 
 
-@jinja2.pass_environment
-def with_embeds(env: jinja2.Environment, body: str) -> markupsafe.Markup:
-    """A sanitised page body with its generated blocks (protocol tables) filled in."""
+@jinja2.pass_context
+def with_embeds(context: jinja2.runtime.Context, body: str) -> markupsafe.Markup:
+    """A sanitised page body with its generated blocks (protocol tables) filled in, in the
+    language of the template's `t`."""
+    env, t = context.environment, context["t"]
 
     def block(match: re.Match[str]) -> str:
         kind, name = match.groups()
-        catalogue: Mapping[str, object] = env.globals[f"{kind}s"]  # type: ignore[assignment]
-        return env.get_template(f"shared/{kind}.html").render(**{kind: catalogue[name]})
+        catalogue: Mapping[str, Any] = env.globals[f"{kind}s"]  # type: ignore[assignment]
+        shown = catalogue[name].in_language(t.language)
+        return env.get_template(f"shared/{kind}.html").render(**{kind: shown, "t": t})
 
     return markupsafe.Markup(EMBED.sub(block, body))
 

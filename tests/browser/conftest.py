@@ -334,3 +334,32 @@ def expect(browser: Any) -> Any:
     from playwright.sync_api import expect
 
     return expect
+
+
+# ---------------------------------------------------------------------------------------------
+# The clinic's private caseload page (r2r status), served from its plans folder.
+
+
+def caseload_folder(root: Path, patients: Path) -> Path:
+    """`r2r status PATIENTS` on the project at `root` (as of the demo date): its plans folder."""
+    result = subprocess.run(
+        r2r(root, "status", str(patients), "--as-of", "2026-11-23"),
+        cwd=root,
+        env=SUBPROCESS_ENV,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, f"r2r status failed:\n{result.stdout}\n{result.stderr}"
+    return root / "output" / "plans"
+
+
+@pytest.fixture(scope="session")
+def caseload_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The example patients' caseload page, served over HTTP on 127.0.0.1."""
+    root = copy_project(tmp_path_factory.mktemp("caseload") / "project")
+    server, url = serve_folder(caseload_folder(root, REPO / "examples" / "patients"))
+    yield url
+    server.shutdown()
+    server.server_close()

@@ -39,3 +39,14 @@ def test_axe_finds_no_violations(open_tab, axe_script, path, viewport):
     if violations:
         print(f"axe, {path} at {viewport} width:\n{report}")
     assert not violations, f"{path} ({viewport}):\n{report}"
+
+
+@pytest.mark.parametrize("viewport", ["phone", "desktop"])
+def test_axe_finds_no_violations_on_the_caseload(open_tab, axe_script, caseload_url, viewport):
+    tab = open_tab(viewport, base=caseload_url)
+    tab.goto("caseload.html")
+    assert tab.page.locator("svg.pain-chart").count() > 0
+    violations = tab.axe(WCAG_22_AA)
+    report = describe(violations)
+    assert not violations, f"caseload.html ({viewport}):\n{report}"
+    assert tab.watch.problems() == []

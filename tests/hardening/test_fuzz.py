@@ -38,8 +38,8 @@ from ..conftest import REPO, SETTINGS
 from .catalogue import FORBIDDEN_TAGS, _Content
 
 OUR_ERRORS = (R2RError, Invalid, YamlProblem, MarkupError, ScheduleProblem)
-PROTOCOLS = load_protocols(REPO / "content" / "protocols")
-SITES = load_injury_sites(REPO / "content" / "injury-sites.yaml")
+PROTOCOLS = load_protocols(REPO / "content" / "protocols", languages=("en",))
+SITES = load_injury_sites(REPO / "content" / "injury-sites.yaml", languages=("en",))
 AS_OF = dt.date(2026, 11, 23)
 LABELS = {
     "sources": "Sources",
@@ -627,7 +627,7 @@ def protocol_file(tmp_path_factory) -> Path:
 def test_protocols_load_or_explain_and_schedule(protocol_file, data, suffix):
     protocol_file.write_text(yaml.safe_dump(data, allow_unicode=True) + suffix, encoding="utf-8")
     try:
-        protocol = load_protocol(protocol_file, "content/protocols/fuzzed.yaml")
+        protocol = load_protocol(protocol_file, "content/protocols/fuzzed.yaml", ("en",))
     except ContentError as error:
         assert_ours(error)
         return

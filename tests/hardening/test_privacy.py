@@ -74,8 +74,8 @@ def private_values(root: Path) -> dict[str, set[str]]:
     )
     records = read_patients(
         [root / "examples" / "patients"],
-        protocols=load_protocols(root / "content" / "protocols"),
-        sites=load_injury_sites(root / "content" / "injury-sites.yaml"),
+        protocols=load_protocols(root / "content" / "protocols", languages=("en",)),
+        sites=load_injury_sites(root / "content" / "injury-sites.yaml", languages=("en",)),
         as_of=dt.date.fromisoformat(AS_OF),
     )
     found: dict[str, set[str]] = {}
@@ -93,7 +93,7 @@ def private_values(root: Path) -> dict[str, set[str]]:
         }
         words |= {sentence.strip() for sentence in patient.notes.replace("\n", ".").split(".")}
         found[patient.id] = {w for w in words if len(w) >= 4 and w not in public}
-    assert len(found) == 8 and all(found.values())
+    assert len(found) == 11 and all(found.values())
     return found
 
 
@@ -159,7 +159,7 @@ def test_pdf_metadata_holds_only_what_the_clinic_chose(demo):
     clinic = "Harbourside Sports Physiotherapy"
     plans = sorted((root / "output" / "plans").glob("*/plan.pdf"))
     handouts = sorted((root / "output" / "site" / "handouts").glob("*.pdf"))
-    assert len(plans) == 8 and handouts
+    assert len(plans) == 11 and handouts
     for path in plans + handouts:
         reader = pypdf.PdfReader(path)
         metadata = dict(reader.metadata or {})

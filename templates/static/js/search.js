@@ -12,12 +12,15 @@
   var pages = [];
   var WEIGHTS = { title: 8, headings: 4, summary: 3, text: 1 };
 
+  /* Both the index and the query are folded the same way, so a word is found with or
+   * without its accents ("nutricion" finds "nutrición"): lower case, then each letter split
+   * from its marks (NFD) and the marks dropped. Words are letters and digits of any script. */
   function fold(text) {
-    return text.toLowerCase().normalize("NFD").replace(/[\u0300-\u036f]/g, "");
+    return text.toLowerCase().normalize("NFD").replace(/\p{M}/gu, "");
   }
 
   function words(text) {
-    return fold(text).split(/[^a-z0-9]+/).filter(function (word) { return word.length > 1; });
+    return fold(text).split(/[^\p{L}\p{N}]+/u).filter(function (word) { return word.length > 1; });
   }
 
   function prepare(page) {
