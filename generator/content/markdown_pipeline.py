@@ -116,6 +116,12 @@ _REFERENCE_MARK = "fnref"  # a citation not yet numbered; toc leaves `fnref` sup
 # Limits on what Python-Markdown reads in time and stack that grow faster than the page.
 MAX_NESTING = 40  # lists, quotes and indented blocks inside each other
 MAX_OPEN_BRACKETS = 40  # `[` still open at once in a paragraph, or never closed there
+# Each heading or rule is split off the front of its block and the rest read again: the work
+# is (headings and rules in a block) x (its lines), summed over the blocks. Four million is
+# about a second; real pages, with a blank line after each heading, need a few hundred.
+MAX_SPLIT_WORK = 4_000_000
+_BLOCK_GAP = re.compile(r"\n[ \t]*\n")
+_SPLIT_LINE = re.compile(r"^(?:#{1,6}|[ ]{0,3}(?:[-*_][ \t]*){3,}$|[=-]+[ \t]*$)", re.M)
 _CONTAINER = re.compile(r"(?:>[ \t]*|(?:[-*+]|[0-9]{1,9}[.)])(?:[ \t]+|$))*")
 _BRACKET = re.compile(r"\\.|[\[\]]|\n[ \t]*(?=\n)")
 NESTING_MESSAGE = "nests lists, quotes or other blocks too deeply to convert; flatten them"
@@ -271,6 +277,11 @@ def shape_problems(text: str) -> list[str]:
     problems = []
     if max(map(_depth, text.split("\n")), default=0) > MAX_NESTING:
         problems.append(NESTING_MESSAGE)
+    if _split_work(text) > MAX_SPLIT_WORK:
+        problems.append(
+            "has too many headings or rules without a blank line between them to convert; "
+            "put a blank line after each heading"
+        )
     if _open_brackets(text) > MAX_OPEN_BRACKETS:
         problems.append(
             f"leaves more than {MAX_OPEN_BRACKETS} '[' open in one paragraph; close each "
@@ -286,6 +297,14 @@ def _depth(line: str) -> int:
     markers = _CONTAINER.match(stripped)
     prefix = markers.group(0) if markers else ""
     return indent + prefix.count(">") + len(prefix.replace(">", " ").split())
+
+
+def _split_work(text: str) -> int:
+    """How much rereading the converter's block splitting takes (see `MAX_SPLIT_WORK`)."""
+    return sum(
+        len(_SPLIT_LINE.findall(block)) * (block.count("\n") + 1)
+        for block in _BLOCK_GAP.split(text)
+    )
 
 
 def _open_brackets(text: str) -> int:
@@ -330,6 +349,12 @@ class _Ours(Extension):
 
     def extendMarkdown(self, md: markdown.Markdown) -> None:
         """Register our processors around Python-Markdown's own."""
+        # smarty's own pass runs after "prettify" has given every block a tail, and each tail
+        # costs it a scan of the block's siblings: time growing with the square of a page's
+        # blocks (50,000 headings: minutes). Before "prettify" there are no such tails.
+        smarty = md.treeprocessors["smarty"]
+        md.treeprocessors.deregister("smarty")
+        md.treeprocessors.register(smarty, "smarty", 19)
         md.parser.blockprocessors.register(_EmbedBlock(md.parser, self), "r2r-embed", 15)
         md.treeprocessors.register(_SourceList(md, self), "r2r-sources", 25)
         md.inlinePatterns.register(_Citation(self), "r2r-citation", 175)
