@@ -386,7 +386,7 @@ def translations() -> None:
 
 @translations.command("stamp")
 @click.argument("pages", nargs=-1, required=True, type=click.Path(path_type=Path))
-@run_options
+@run_options(out=False, jobs=False, strict=False)
 def translations_stamp(options: RunOptions, pages: tuple[Path, ...]) -> None:
     """Record in each translated PAGE the version of the page it translates, as it is now.
 
@@ -433,7 +433,7 @@ def check(options: RunOptions, patients: tuple[Path, ...], as_of: str | None) ->
 
 
 @main.command()
-@click.argument("patients", nargs=-1, type=click.Path(path_type=Path))
+@PATIENTS
 @click.option(
     "--as-of",
     "as_of",
@@ -441,7 +441,7 @@ def check(options: RunOptions, patients: tuple[Path, ...], as_of: str | None) ->
     help="The day to read the caseload on, YYYY-MM-DD [default: today].",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the caseload as JSON.")
-@run_options
+@run_options(jobs=False, strict=False)
 def status(
     options: RunOptions, patients: tuple[Path, ...], as_of: str | None, as_json: bool
 ) -> None:
@@ -458,9 +458,10 @@ def status(
     day = _as_of(as_of)
     from generator.outputs.caseload import build_status
 
+    chosen = patients_or_default(options.root, patients)
+
     def action(project: Any, reporter: Any) -> Any:
-        paths = patients or (project.root / "patients",)
-        return build_status(project, paths, as_of=day, as_json=as_json)
+        return build_status(project, chosen, as_of=day, as_json=as_json)
 
     execute(options, action, report_to_stdout=True)
 

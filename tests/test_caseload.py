@@ -160,6 +160,7 @@ def test_quiet_days_must_be_a_number_of_days(scratch):
     scratch.write(
         "site.toml", (scratch.root / "site.toml").read_text() + "[status]\nquiet_days = 0\n"
     )
+    (scratch.root / "patients").mkdir()
     result = scratch.cli("status", "--as-of", AS_OF)
     assert result.exit_code == 2
     assert "site.toml: status.quiet_days: must be a number of days from 1 to 365" in result.stderr
