@@ -358,6 +358,46 @@ def serve(options: RunOptions, port: int, no_browser: bool, handouts: bool) -> N
         server.stop()
 
 
+@main.group()
+def checkins() -> None:
+    """The sessions patients log: read back from their filled plans."""
+
+
+@checkins.command("import")
+@click.argument(
+    "pdfs", nargs=-1, required=True, type=click.Path(path_type=Path), metavar="FILLED.pdf..."
+)
+@click.option(
+    "--patients",
+    "folder",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The folder of patient files [default: PROJECT/patients].",
+)
+@click.option("--dry-run", is_flag=True, help="Show what would be added; write nothing.")
+@run_options(out=False, jobs=False, strict=False)
+def import_checkins(
+    options: RunOptions, pdfs: tuple[Path, ...], folder: Path | None, dry_run: bool
+) -> None:
+    """Add the sessions logged on filled plans (plan.pdf forms) to the patients' files.
+
+    Each PDF names its patient: their YAML file in the patients folder gains one check-in per
+    filled row, at the stage the plan had for it, with its comments and layout kept. Then a
+    line per patient says what the new plan will do. Importing a PDF again adds nothing.
+
+    Exit status: 0 all imported; 1 some PDFs failed (each problem is named: PDF, row, field;
+    nothing of those PDFs is written, the others are); 2 settings or content error.
+    """
+    from generator.patients.checkin_import import import_into_project
+
+    today = dt.date.today()
+
+    def action(project: Any, reporter: Any) -> Any:
+        where = folder or project.root / "patients"
+        return import_into_project(project, pdfs, where, today=today, dry_run=dry_run)
+
+    execute(options, action, report_to_stdout=True)
+
+
 @main.command("new-patient")
 @click.argument("patient_id", metavar="ID")
 @click.option(
@@ -456,14 +496,14 @@ def status(
     the others are listed); 2 settings or content error.
     """
     day = _as_of(as_of)
+    chosen = patients_or_default(options.root, patients)
     from generator.outputs.caseload import build_status
 
-    chosen = patients_or_default(options.root, patients)
-
-    def action(project: Any, reporter: Any) -> Any:
-        return build_status(project, chosen, as_of=day, as_json=as_json)
-
-    execute(options, action, report_to_stdout=True)
+    execute(
+        options,
+        lambda project, reporter: build_status(project, chosen, as_of=day, as_json=as_json),
+        report_to_stdout=True,
+    )
 
 
 _EXIT = (

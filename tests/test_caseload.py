@@ -160,7 +160,7 @@ def test_quiet_days_must_be_a_number_of_days(scratch):
     scratch.write(
         "site.toml", (scratch.root / "site.toml").read_text() + "[status]\nquiet_days = 0\n"
     )
-    (scratch.root / "patients").mkdir()
+    scratch.write("patients/p.yaml", patient_file("P1"))
     result = scratch.cli("status", "--as-of", AS_OF)
     assert result.exit_code == 2
     assert "site.toml: status.quiet_days: must be a number of days from 1 to 365" in result.stderr
@@ -313,6 +313,13 @@ def test_the_page_is_never_written_through_a_link(scratch):
     assert result.exit_code == 1
     assert "is a link: nothing is written through a link in a private folder" in result.stderr
     assert list((scratch.root / "output" / "site").iterdir()) == []
+
+
+def test_without_patients_and_without_a_patients_folder_is_a_usage_error(scratch):
+    result = scratch.cli("status", "--as-of", AS_OF)
+    assert result.exit_code == 2
+    assert "no PATIENTS given, and there is no" in result.stderr
+    assert not (scratch.root / "output" / "plans").exists()
 
 
 def test_the_page_is_the_same_for_the_same_caseload(scratch):

@@ -1,8 +1,8 @@
 """A site in two languages: each language's pages, home, search, 404 and handouts in its own
 folder, every page linked to its counterparts by hreflang, one sitemap listing both.
 
-The second language here is a test language whose interface text is a copy of en.yaml: the
-machinery is the same for any language, and nothing in it names one.
+The second language is the shipped Spanish (its interface text and protocol texts), on a
+scratch project; the machinery is the same for any language, and nothing in it names one.
 """
 
 from __future__ import annotations
@@ -23,21 +23,21 @@ from generator.outputs.site import asset_files, render_site
 
 from .conftest import Scratch, output_files
 
-SECOND = "fr"
+SECOND = "es"
 BASE = "https://test-clinic.example/run/"
 
-BASICS_FR = """\
+BASICS_SECOND = """\
 ---
-title: Les bases
-summary: Ce qu'est une lésion osseuse de stress.
+title: Lo básico
+summary: Qué es una lesión ósea por estrés.
 order: 1
 reviewed: 2026-10-01
 sources:
   - "Hoenig T, et al. Br J Sports Med. 2023;57(7):427-432. <https://bjsm.bmj.com/content/57/7/427>"
 ---
-## Ce qui se passe
+## Qué pasa
 
-L'os se casse plus vite qu'il ne se répare[^1]. Lisez aussi [la marche](walking.md).
+El hueso se desgasta más rápido de lo que se repara[^1]. Lea también [caminar](walking.md).
 """
 
 
@@ -75,13 +75,11 @@ class Head(HTMLParser):
 @pytest.fixture
 def bilingual(scratch: Scratch) -> Scratch:
     """The scratch project with a second language that translates one of its two pages."""
-    strings = scratch.root / "templates" / "strings"
-    shutil.copy(strings / "en.yaml", strings / f"{SECOND}.yaml")
     settings = scratch.root / "site.toml"
     settings.write_text(
         settings.read_text().replace('languages = ["en"]', f'languages = ["en", "{SECOND}"]')
     )
-    scratch.write(f"content/{SECOND}/basics.md", BASICS_FR)
+    scratch.write(f"content/{SECOND}/basics.md", BASICS_SECOND)
     return scratch
 
 
@@ -98,7 +96,7 @@ def test_each_language_has_its_own_pages_search_404_and_handouts(bilingual):
         "basics.html",
         "search.html",
         "404.html",
-        "search-index.json",
+        "search-index.js",
         "handouts/basics.pdf",
         "handouts/booklet.pdf",
     ):
@@ -109,7 +107,7 @@ def test_each_language_has_its_own_pages_search_404_and_handouts(bilingual):
         assert Head(files[name].decode()).lang == "en"
     assert "sitemap.xml" in files and f"{SECOND}/sitemap.xml" not in files
     text = files[f"{SECOND}/basics.html"].decode()
-    assert "Les bases" in text and "The basics" not in text.split("<main", 1)[1]
+    assert "Lo básico" in text and "The basics" not in text.split("<main", 1)[1]
 
 
 def test_every_page_links_its_counterparts_by_hreflang(bilingual):
@@ -135,7 +133,7 @@ def test_every_page_links_its_counterparts_by_hreflang(bilingual):
 def test_the_language_switch_names_each_language_in_itself(bilingual):
     files = built(bilingual)
     page = files["basics.html"].decode()
-    assert f'lang="{SECOND}">Français</a>' in page
+    assert f'lang="{SECOND}">Español</a>' in page
     assert 'lang="en" aria-current="true">English</span>' in page
 
 
@@ -198,7 +196,7 @@ def test_the_second_languages_handouts_are_in_that_language(bilingual):
     files = built(bilingual)
     booklet = PdfReader(io.BytesIO(files[f"{SECOND}/handouts/booklet.pdf"]))
     text = "\n".join(page.extract_text() for page in booklet.pages)
-    assert "Les bases" in text and "The basics" not in text
+    assert "Lo básico" in text and "The basics" not in text
     assert f"{BASE}{SECOND}/" in text
     handout = PdfReader(io.BytesIO(files[f"{SECOND}/handouts/basics.pdf"]))
     assert f"{BASE}{SECOND}/basics.html" in handout.pages[0].extract_text()
@@ -212,7 +210,7 @@ def test_rebuilds_per_language_are_exact_and_a_no_change_rebuild_writes_nothing(
     again = bilingual.cli("build", "--jobs", "1")
     assert "0 written, 0 removed" in again.output and "handouts: 0 made" in again.output
     page = bilingual.root / "content" / SECOND / "basics.md"
-    page.write_text(page.read_text().replace("Lisez aussi", "Lisez encore"))
+    page.write_text(page.read_text().replace("Lea también", "Lea además"))
     result = bilingual.cli("build", "--jobs", "1")
     # the translated page and its language's search index; its handout and its booklet
     assert "2 written, 0 removed" in result.output, result.output
@@ -237,7 +235,7 @@ def test_a_translated_page_takes_its_pictures_from_the_projects_images(bilingual
         Path(bilingual.root / "templates" / "static" / "img" / "logo.svg"), images / "a.svg"
     )
     page = bilingual.root / "content" / SECOND / "basics.md"
-    page.write_text(page.read_text() + "\n![Un dessin](../images/a.svg)\n")
+    page.write_text(page.read_text() + "\n![Un dibujo](../images/a.svg)\n")
     files = built(bilingual)
     assert 'src="../images/a.svg"' in files[f"{SECOND}/basics.html"].decode()
     assert "images/a.svg" in files

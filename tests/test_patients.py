@@ -59,7 +59,7 @@ def test_a_good_patient_file_loads(tmp_path):
 
 def test_every_example_patient_is_valid():
     records = read(REPO / "examples" / "patients")
-    assert len(records) == 11
+    assert len(records) == 12
     assert [str(p) for r in records for p in r.problems] == []
 
 

@@ -12,6 +12,7 @@ import pypdf
 import pytest
 
 from generator.content.library import load_library
+from generator.content.strings import load_strings
 from generator.core.project import Project
 from generator.outputs.plans import schedule_for
 from generator.patients.readers import read_patients
@@ -72,7 +73,7 @@ def test_every_example_patient_gets_a_pdf_and_a_calendar(demo):
     root, built, made = demo
     assert built.exit_code == 0, built.output
     assert made.exit_code == 0, made.output
-    assert "plans: 11 made (11 rendered, 0 unchanged), 0 failed" in made.output
+    assert "plans: 12 made (12 rendered, 0 unchanged), 0 failed" in made.output
     plans = root / "output" / "plans"
     assert sorted(p.name for p in plans.iterdir()) == [
         "P1001",
@@ -83,6 +84,7 @@ def test_every_example_patient_gets_a_pdf_and_a_calendar(demo):
         "P1006",
         "P1007",
         "P1008",
+        "P1009",
         "P2001",
         "P2002",
         "P2003",
@@ -176,21 +178,24 @@ def test_red_flags_fit_the_site_on_the_plan(demo):
 def test_the_calendar_matches_the_schedule(demo):
     root, _, _ = demo
     for patient_id, (patient, schedule) in schedules(root).items():
+        t = load_strings(root / "templates", patient.language or "en")  # the plan's language
         raw = (root / "output" / "plans" / patient_id / "plan.ics").read_bytes()
         calendar = icalendar.Calendar.from_ical(raw)
         assert calendar["METHOD"] == "PUBLISH" and calendar["VERSION"] == "2.0"
         events = list(calendar.walk("VEVENT"))
-        ahead = {str(e["UID"]).split("@")[0]: e for e in events if "(Done: " not in e["SUMMARY"]}
+        done = "(" + t.plan.logged.partition("{")[0]
+        ahead = {str(e["UID"]).split("@")[0]: e for e in events if done not in e["SUMMARY"]}
         uids = [str(e["UID"]) for e in events]
         assert len(set(uids)) == len(uids)
         for item in schedule.planned:
             event = ahead[f"{patient_id}-{item.slot}"]
             assert event.decoded("DTSTART") == item.date
             if item.kind == "session":
-                assert str(event["SUMMARY"]).startswith(f"Run/walk, stage {item.stage.number}: ")
+                start = t.calendar.session.format(stage=item.stage.number, session="")
+                assert str(event["SUMMARY"]).startswith(start)
                 assert list(event.walk("VALARM"))
             elif item.kind == "review":
-                assert str(event["SUMMARY"]) == f"Clinic review before stage {item.stage.number}"
+                assert str(event["SUMMARY"]) == t.calendar.review.format(stage=item.stage.number)
         assert patient.name.encode() not in raw and (patient.email or "@@").encode() not in raw
 
 

@@ -3,6 +3,7 @@ the same keys and list lengths, and each text fills the same `{placeholders}`.""
 
 from __future__ import annotations
 
+import shutil
 import string
 from collections.abc import Iterator
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import pytest
 
 from generator.content.strings import load_strings, strings_file
+from generator.core.errors import ContentError
 from generator.core.yamlio import parse_yaml
 
 from .conftest import REPO
@@ -66,3 +68,20 @@ def test_translation_has_the_same_keys_and_placeholders(language: str) -> None:
         if placeholders(text) != placeholders(default[key])
     }
     assert wrong == {}
+
+
+def test_a_date_pattern_babel_cannot_use_is_an_error_naming_the_file_and_key(tmp_path):
+    shutil.copytree(TEMPLATES / "strings", tmp_path / "strings")
+    path = tmp_path / "strings" / "es.yaml"
+    text = path.read_text(encoding="utf-8").replace(
+        "date_format: long", 'date_format: "{day} de {month} de {year}"'
+    )
+    path.write_text(text.replace('short_date_format: "EEE d MMM"', 'short_date_format: "qqqqqq"'))
+    with pytest.raises(ContentError) as caught:
+        load_strings(tmp_path, "es")
+    assert [str(p) for p in caught.value.problems] == [
+        "templates/strings/es.yaml: date_format: is not a date pattern Babel understands, "
+        "like 'd MMMM y' or 'long'",
+        "templates/strings/es.yaml: short_date_format: is not a date pattern Babel "
+        "understands, like 'd MMMM y' or 'long'",
+    ]

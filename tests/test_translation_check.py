@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import shutil
 
 import pytest
 
@@ -37,9 +36,6 @@ El hueso se rompe más rápido de lo que se repara[^1]. Descanse y camine.
 
 
 def bilingual(scratch: Scratch, language: str) -> Scratch:
-    strings = scratch.root / "templates" / "strings"
-    if not (strings / f"{language}.yaml").exists():
-        shutil.copy(strings / "en.yaml", strings / f"{language}.yaml")
     settings = scratch.root / "site.toml"
     settings.write_text(
         settings.read_text().replace('languages = ["en"]', f'languages = ["en", "{language}"]')
@@ -54,53 +50,53 @@ def warnings_of(scratch: Scratch) -> dict[str, list[str]]:
 
 
 def test_check_warns_about_a_missing_and_an_unstamped_translation(scratch):
-    bilingual(scratch, "fr")
+    bilingual(scratch, "es")
     found = warnings_of(scratch)
     assert (
-        "has no translation in content/fr/: translate it, "
-        "then run: r2r translations stamp content/fr/<page>.md"
+        "has no translation in content/es/: translate it, "
+        "then run: r2r translations stamp content/es/<page>.md"
     ) in found["content/walking.md"]
     assert (
         "does not say which version of content/basics.md it translates"
-        in found["content/fr/basics.md"]
+        in found["content/es/basics.md"]
     )
     result = scratch.cli("check", "--strict")
     assert result.exit_code == 1
-    assert "warning: content/walking.md: has no translation in content/fr/" in result.output
+    assert "warning: content/walking.md: has no translation in content/es/" in result.output
 
 
 def test_stamping_records_the_source_and_keeps_the_rest_of_the_page(scratch, monkeypatch):
-    bilingual(scratch, "fr")
-    page = scratch.root / "content" / "fr" / "basics.md"
+    bilingual(scratch, "es")
+    page = scratch.root / "content" / "es" / "basics.md"
     page.chmod(0o644)
     monkeypatch.chdir(scratch.root)
-    result = scratch.cli("translations", "stamp", "content/fr/basics.md")
+    result = scratch.cli("translations", "stamp", "content/es/basics.md")
     assert result.exit_code == 0, result.output
-    assert "content/fr/basics.md: now translates content/basics.md as it is" in result.output
+    assert "content/es/basics.md: now translates content/basics.md as it is" in result.output
     digest = hashlib.sha256((scratch.root / "content" / "basics.md").read_bytes()).hexdigest()
     text = page.read_text()
     assert text == TRANSLATED.replace(
         "title: Lo básico\n", f'title: Lo básico\ntranslated_from: "sha256:{digest}"\n'
     )
     assert page.stat().st_mode & 0o777 == 0o644
-    assert not any("which version" in w for w in warnings_of(scratch)["content/fr/basics.md"])
-    again = scratch.cli("translations", "stamp", "content/fr/basics.md")
+    assert not any("which version" in w for w in warnings_of(scratch)["content/es/basics.md"])
+    again = scratch.cli("translations", "stamp", "content/es/basics.md")
     assert "already translates" in again.output and page.read_text() == text
 
 
 def test_a_changed_source_makes_its_translation_stale_until_stamped_again(scratch, monkeypatch):
-    bilingual(scratch, "fr")
+    bilingual(scratch, "es")
     monkeypatch.chdir(scratch.root)
-    assert scratch.cli("translations", "stamp", "content/fr/basics.md").exit_code == 0
+    assert scratch.cli("translations", "stamp", "content/es/basics.md").exit_code == 0
     source = scratch.root / "content" / "basics.md"
     source.write_text(source.read_text().replace("Bone breaks down", "Your bone breaks down"))
     stale = (
         "content/basics.md has changed since it was translated: update the translation, "
-        "then run: r2r translations stamp content/fr/basics.md"
+        "then run: r2r translations stamp content/es/basics.md"
     )
-    assert stale in warnings_of(scratch)["content/fr/basics.md"]
+    assert stale in warnings_of(scratch)["content/es/basics.md"]
     assert scratch.cli("check", "--strict").exit_code == 1
-    page = scratch.root / "content" / "fr" / "basics.md"
+    page = scratch.root / "content" / "es" / "basics.md"
     before = page.read_text()
     assert scratch.cli("translations", "stamp", str(page)).exit_code == 0
     after = page.read_text()
@@ -108,15 +104,15 @@ def test_a_changed_source_makes_its_translation_stale_until_stamped_again(scratc
     assert [a for a, b in zip(before.splitlines(), after.splitlines(), strict=True) if a != b] == [
         line for line in before.splitlines() if line.startswith("translated_from:")
     ]
-    assert stale not in warnings_of(scratch)["content/fr/basics.md"]
+    assert stale not in warnings_of(scratch)["content/es/basics.md"]
 
 
 def test_a_translation_of_no_page_is_a_warning(scratch):
-    bilingual(scratch, "fr")
-    scratch.write("content/fr/extra.md", "---\ntitle: De plus\n---\nTexte.\n")
+    bilingual(scratch, "es")
+    scratch.write("content/es/extra.md", "---\ntitle: Además\n---\nTexto.\n")
     assert (
         "translates no page: there is no content/extra.md"
-        in warnings_of(scratch)["content/fr/extra.md"]
+        in warnings_of(scratch)["content/es/extra.md"]
     )
 
 
@@ -124,25 +120,25 @@ def test_a_translation_of_no_page_is_a_warning(scratch):
     "name", ["content/basics.md", "content/de/basics.md", "elsewhere/basics.md"]
 )
 def test_stamping_a_page_that_is_no_translation_is_refused(scratch, monkeypatch, name):
-    bilingual(scratch, "fr")
+    bilingual(scratch, "es")
     scratch.write(name, TRANSLATED) if not (scratch.root / name).exists() else None
     before = (scratch.root / name).read_bytes()
     monkeypatch.chdir(scratch.root)
-    result = scratch.cli("translations", "stamp", name, "content/fr/basics.md")
+    result = scratch.cli("translations", "stamp", name, "content/es/basics.md")
     assert result.exit_code == 2
     assert (
-        f"error: {name}: is not a translated page: translations are *.md files in content/fr/"
+        f"error: {name}: is not a translated page: translations are *.md files in content/es/"
         in result.output
     )
     assert (scratch.root / name).read_bytes() == before
-    assert "translated_from" not in (scratch.root / "content" / "fr" / "basics.md").read_text()
+    assert "translated_from" not in (scratch.root / "content" / "es" / "basics.md").read_text()
 
 
 def test_stamping_a_translation_whose_source_is_missing_names_the_source(scratch, monkeypatch):
-    bilingual(scratch, "fr")
-    scratch.write("content/fr/extra.md", "---\ntitle: De plus\n---\nTexte.\n")
+    bilingual(scratch, "es")
+    scratch.write("content/es/extra.md", "---\ntitle: Además\n---\nTexto.\n")
     monkeypatch.chdir(scratch.root)
-    result = scratch.cli("translations", "stamp", "content/fr/extra.md")
+    result = scratch.cli("translations", "stamp", "content/es/extra.md")
     assert result.exit_code == 2
     assert "error: content/extra.md: " in result.output
 

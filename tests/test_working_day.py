@@ -200,3 +200,14 @@ def test_email_without_a_terminal_needs_yes(scratch):
     assert result.exit_code == 2
     assert "no terminal to ask on before sending: give --yes" in result.output
     assert not (scratch.root / "output" / "plans").exists()
+
+
+def test_the_bundled_zero_has_no_slash():
+    from fontTools.ttLib import TTFont
+
+    fonts = sorted((REPO / "templates" / "static" / "fonts").glob("*.woff2"))
+    assert len(fonts) == 4
+    for path in fonts:
+        glyphs = TTFont(path)["glyf"]
+        assert glyphs["zero"].numberOfContours == 2, path  # the oval and one counter
+        assert glyphs["O"].numberOfContours == 2, path

@@ -176,7 +176,10 @@ class EmailOptions:
         doc="The From address, e.g. Clinic name <plans@clinic.example>.", check=_mailbox
     )
     subject: str = spec(
-        doc="The subject line; it must not mention the injury.", check=validators.one_line
+        "",
+        doc="The subject line in the default language; it must not mention the injury "
+        "(without it, and in other languages: the interface text's email.subject).",
+        check=validators.one_line,
     )
     reply_to: str = spec("", doc="Where replies go, if not the sender.", check=_mailbox)
     smtp_host: str = spec("localhost", doc="The SMTP server.", check=_host)

@@ -10,10 +10,12 @@ anything is written, never a failure in the middle of a batch. Templates read it
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from generator.core.errors import ContentError, Problem
 from generator.core.yamlio import load_yaml_file
 
 
@@ -97,6 +99,7 @@ class Search(Section):
     placeholder: str
     button: str
     needs_script: str
+    failed: str
     empty: str
     none: str
     one: str
@@ -247,6 +250,7 @@ class LogHeader(Section):
     evening: str
     morning: str
     soreness: str
+    red_flag: str
     notes: str
 
 
@@ -314,7 +318,10 @@ class PlanText(Section):
     signs: RedFlagSigns
     log_title: str
     log_intro: str
+    log_how: str
+    log_ticks: str
     log_header: LogHeader
+    log_field: str  # a form field's accessible name: "{what}, session of {date}"
     topics_title: str
     topics_intro: str
     qr_alt: str
@@ -323,9 +330,11 @@ class PlanText(Section):
 
 @dataclass(frozen=True)
 class EmailText(Section):
+    subject: str  # with {clinic}; never a word about health
     greeting: str
     intro: str
     pdf: str
+    log: str
     ics: str
     first: str
     review: str
@@ -405,11 +414,8 @@ class CaseloadText(Section):
 class Strings(Section):
     """Every piece of interface text of one language."""
 
-    date_format: str
-    months: tuple[str, ...]
-    short_date_format: str
-    weekdays_short: tuple[str, ...]
-    months_short: tuple[str, ...]
+    date_format: str  # for Babel: a CLDR pattern ("d MMMM y") or width ("long")
+    short_date_format: str  # a day in a calendar, likewise ("EEE d MMM")
     nav: Nav
     notice: Notice
     content: ContentLabels
@@ -435,10 +441,29 @@ def strings_file(templates_dir: Path, language: str) -> Path:
 def load_strings(templates_dir: Path, language: str) -> Strings:
     """The interface text for `language`; `ContentError` naming the file and every bad key."""
     path = strings_file(templates_dir, language)
-    strings = load_yaml_file(
-        Strings,
-        path,
-        name=f"templates/strings/{path.name}",
-        folder=templates_dir / "strings",
-    )
+    name = f"templates/strings/{path.name}"
+    strings = load_yaml_file(Strings, path, name=name, folder=templates_dir / "strings")
+    problems = [
+        Problem(f"{name}: {key}", message)
+        for key in ("date_format", "short_date_format")
+        if (message := _date_pattern_problem(getattr(strings, key), language))
+    ]
+    if problems:
+        raise ContentError(problems)
     return dataclasses.replace(strings, language=language)
+
+
+def _date_pattern_problem(pattern: str, language: str) -> str | None:
+    """Why Babel cannot write dates in `language` with `pattern`, if it cannot."""
+    from babel.core import Locale, UnknownLocaleError
+    from babel.dates import format_date
+
+    try:
+        Locale.parse(language.replace("-", "_"))
+    except (ValueError, UnknownLocaleError):
+        return f"Babel has no dates for the language {language!r} of this file"
+    try:
+        format_date(dt.date(2026, 11, 2), pattern, locale=language.replace("-", "_"))
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return "is not a date pattern Babel understands, like 'd MMMM y' or 'long'"
+    return None

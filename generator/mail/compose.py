@@ -1,9 +1,11 @@
 """Composing the email that carries a patient's plan.
 
 One message per patient, to the patient's own address: a short text body and an HTML
-alternative from `templates/email/`, with `plan.pdf` and `plan.ics` attached. The subject
-comes from `site.toml` and says nothing about health. The message's version is the plan's
-(what the patient sees, not the day it was printed) with the address and the subject, so the
+alternative from `templates/email/`, with `plan.pdf` and `plan.ics` attached, in the
+patient's language. The subject says nothing about health: `site.toml`'s for the default
+language if it gives one, else the interface text's, with the clinic's name. The message's
+version is the plan's (what the patient sees, not the day it was printed) with the address
+and the subject, so the
 same plan made on another day is not sent again; the Message-ID is derived from it, so a
 message re-sent after a lost reply can be recognised as the same message. The body lists the
 sessions the new version moved or cancelled.
@@ -28,6 +30,7 @@ import jinja2
 
 from generator.content.library import Library
 from generator.content.settings import EmailOptions
+from generator.content.strings import Strings
 from generator.core.errors import Problem, RecordError
 from generator.outputs.plan_state import PlanState
 from generator.patients.model import Patient
@@ -54,12 +57,21 @@ def message_version(address: str, subject: str, plan: str) -> str:
     return digest.hexdigest()
 
 
+def subject_for(options: EmailOptions, strings: Strings, library: Library) -> str:
+    """The subject line in the language of `strings`: `site.toml`'s for the default language
+    if it gives one, else the interface text's with the clinic's name."""
+    if options.subject and strings.language == library.settings.site.language:
+        return options.subject
+    return strings.email.subject.format(clinic=library.settings.clinic.name)
+
+
 def compose(
     patient: Patient,
     schedule: Schedule,
     pdf: bytes,
     ics: bytes,
     *,
+    strings: Strings,
     plan: PlanState,
     as_of: dt.date,
     library: Library,
@@ -67,17 +79,20 @@ def compose(
     now: dt.datetime,
     resend: bool = False,
 ) -> Outgoing:
-    """The message for `patient`; `RecordError` if an address or a header cannot be used."""
+    """The message for `patient` in the language of `strings` (the patient's); `RecordError`
+    if an address or a header cannot be used."""
     options = _options(library)
     if not patient.email:
         raise RecordError([Problem("email", "is needed to email the plan; the plan was made")])
-    version = message_version(patient.email, options.subject, plan.version)
+    subject = subject_for(options, strings, library)
+    version = message_version(patient.email, subject, plan.version)
     context = {
         "patient": patient,
         "schedule": schedule,
         "changes": plan.changes,
         "as_of": as_of,
-        "t": library.strings,
+        "subject": subject,
+        "t": strings,
     }
     message = EmailMessage(policy=email.policy.SMTP)
     try:
@@ -90,7 +105,7 @@ def compose(
         message["From"] = options.sender
         if options.reply_to:
             message["Reply-To"] = options.reply_to
-        message["Subject"] = options.subject
+        message["Subject"] = subject
         message["Date"] = email.utils.format_datetime(now)
         message["Message-ID"] = _message_id(version, options.sender, now if resend else None)
     except (ValueError, TypeError) as error:  # a line break or other header injection

@@ -189,6 +189,7 @@ def _compose_all(
                 draft.schedule,
                 (folder / PLAN_PDF).read_bytes(),
                 (folder / PLAN_ICS).read_bytes(),
+                strings=draft.strings,
                 plan=report.plans.versions[draft.patient.id],
                 as_of=as_of,
                 library=library,

@@ -43,7 +43,7 @@ class Box:
         return self.top + self.plot_height
 
 
-FULL = Box(width=640, height=220, left=34, right=10, top=22, bottom=40)
+FULL = Box(width=640, height=220, left=34, right=52, top=22, bottom=40)
 SMALL = Box(width=160, height=36, top=2, bottom=2, left=2, right=2)
 
 

@@ -19,9 +19,9 @@ import jinja2
 import segno
 
 from generator.content.injury_sites import InjurySite
-from generator.content.library import Library, load_library
+from generator.content.library import Edition, Library, load_library
 from generator.content.protocols import Stage
-from generator.content.strings import Strings, load_strings
+from generator.content.strings import Strings
 from generator.core.batch import BatchReport, Reporter
 from generator.core.errors import OutputError, Problem, RecordError
 from generator.core.project import Project
@@ -139,15 +139,23 @@ def weeks_of(schedule: Schedule, as_of: dt.date | None) -> list[Week]:
     return [Week(start, tuple(items)) for start, items in weeks.items()]
 
 
-def topic_links(library: Library) -> list[TopicLink]:
-    """The topics `site.toml` puts on every plan, with their QR codes."""
+def topic_links(library: Library, language: str | None = None) -> list[TopicLink]:
+    """The topics `site.toml` puts on every plan, with their QR codes, in `language` (default:
+    the site's): each links to its page in that language's site. A topic not translated into
+    it is left out rather than shown in another language."""
+    edition = _edition(library, language or library.settings.site.language)
     links = []
     for slug in library.settings.plans.topics:
-        page = library.page(slug)
+        page = edition.page(slug)
         if page is not None:
-            url = library.settings.site.base_url + page.url
+            url = library.settings.site.base_url + edition.folder + page.url
             links.append(TopicLink(page.title, page.meta.summary, url, qr_data_uri(url)))
     return links
+
+
+def _edition(library: Library, language: str) -> Edition:
+    """The site in `language`, one of the site's languages."""
+    return next(e for e in library.editions if e.language == language)
 
 
 def qr_data_uri(url: str) -> str:
@@ -190,9 +198,11 @@ def plan_html(
     env: jinja2.Environment,
     topics: Sequence[TopicLink],
     as_of: dt.date | None,
+    version: str | None = None,
 ) -> str:
     """The HTML of a plan's PDF as made on `as_of`. Without a date, what the plan says
-    whatever day it is printed: its identity (see `make_plans`)."""
+    whatever day it is printed: its identity (see `make_plans`). With its `version`, the PDF
+    carries it, the patient's id and each log row's stage, for `r2r checkins import`."""
     patient, schedule = draft.patient, draft.schedule
     return render(
         env,
@@ -200,6 +210,7 @@ def plan_html(
         patient=patient,
         schedule=schedule,
         as_of=as_of,
+        version=version,
         weeks=weeks_of(schedule, as_of),
         chart=pain_chart(schedule),
         site=_site(draft, library),
@@ -221,11 +232,8 @@ def _site(draft: Draft, library: Library) -> InjurySite:
 
 
 def _strings_for(patient: Patient, source: str, library: Library) -> Strings:
-    language = _language(patient, library)
-    if language == library.settings.site.language:
-        return library.strings
     _check_language(patient, source, library)
-    return load_strings(library.project.templates_dir, language)
+    return _edition(library, _language(patient, library)).strings
 
 
 def _check_fonts(patient: Patient, source: str, library: Library) -> None:
@@ -346,23 +354,26 @@ def make_plans(
             report.drafts.append(draft_plan(record, library))
         except RecordError as error:
             report.refuse(record.source, error.problems)
-    digests, topics = Digests.of(library), topic_links(library)
+    digests = Digests.of(library)
+    topics = {e.language: topic_links(library, e.language) for e in library.editions}
     tree = plans_tree(project)
     documents = []
     for draft in list(report.drafts):
         inputs = fingerprint(digests.project, digests.pictures, digests.listing, draft.digest)
         try:
-            report.versions[draft.patient.id] = _version(draft, inputs, library, env, topics, tree)
+            links = topics[draft.strings.language]
+            state = _version(draft, inputs, library, env, links, tree)
         except OutputError as error:  # its folder is a link: that patient fails alone
             report.refuse(draft.source, error.problems)
             report.drafts.remove(draft)
             continue
+        report.versions[draft.patient.id] = state
         documents.append(
             Document(
                 f"{draft.patient.id}/{PLAN_PDF}",
                 draft.patient.id,
-                fingerprint(inputs, as_of.isoformat()),
-                partial(plan_html, draft, library, env, topics, as_of),
+                fingerprint(inputs, as_of.isoformat(), state.version),
+                partial(plan_html, draft, library, env, links, as_of, state.version),
             )
         )
     stale = stale_documents(documents, tree)

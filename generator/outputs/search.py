@@ -1,8 +1,9 @@
 """The site's search index: built with the site, searched in the browser by our own script.
 
-`search-index.json` holds, for each topic, its address, title, summary, headings and the text
-a patient reads. Nothing is sent anywhere: `assets/js/search.js` fetches the index from the
-same site and ranks the topics itself.
+`search-index.js` holds, for each topic, its address, title, summary, headings and the text
+a patient reads. Nothing is sent anywhere: the search page loads it as a script of the same
+site, which works from a folder (`file://`, a USB stick) where a browser refuses to `fetch`
+a file, and `assets/js/search.js` ranks the topics itself.
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ from collections.abc import Sequence
 
 from generator.content.pages import Page
 
+INDEX_VARIABLE = "r2rSearchIndex"
+
 
 def search_index(pages: Sequence[Page]) -> str:
-    """The search index of `pages`, as JSON."""
+    """The search index of `pages`: a script that sets `window.r2rSearchIndex` to its JSON."""
     entries = [
         {
             "url": page.url,
@@ -25,4 +28,7 @@ def search_index(pages: Sequence[Page]) -> str:
         }
         for page in pages
     ]
-    return json.dumps({"pages": entries}, ensure_ascii=False, separators=(",", ":"))
+    data = json.dumps({"pages": entries}, ensure_ascii=False, separators=(",", ":"))
+    # JSON is a JavaScript expression; "<" escaped so that no text can close a script tag.
+    safe = data.replace("<", "\\u003c")
+    return f"window.{INDEX_VARIABLE} = {safe};\n"

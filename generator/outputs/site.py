@@ -29,7 +29,7 @@ EDITION_FILES: dict[str, str | None] = {
     "index.html": "site/index.html",
     "search.html": "site/search.html",
     "404.html": "site/404.html",
-    "search-index.json": None,
+    "search-index.js": None,
 }
 # Files of the whole site, at its root, whatever the languages.
 ROOT_FILES: dict[str, str] = {

@@ -31,6 +31,7 @@ RedFlag = Literal[
     "swelling",
     "tenderness",
     "lingering_pain",
+    "ticked_on_log",  # ticked on the plan's form, which one not said: the clinic calls
 ]
 _ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 # Names Windows reserves for devices: a folder called CON cannot be created or copied there.
@@ -168,6 +169,9 @@ class CheckIn:
         None, doc="Whether muscle soreness was still there the next morning (yes or no)."
     )
     red_flags: tuple[RedFlag, ...] = spec((), doc="Any red flags noticed.")
+    note: str = spec(
+        "", doc="The patient's note on the log, in one line.", check=validators.one_line
+    )
 
     @property
     def worst_pain(self) -> int:

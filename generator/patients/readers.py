@@ -85,6 +85,28 @@ def read_patients(
     return records
 
 
+def read_patient_file(path: Path) -> str:
+    """The text of one patient file, read through the one file reader (`Unreadable` if it
+    cannot be used)."""
+    return _read_text(path)
+
+
+def yaml_record(
+    text: str,
+    source: str,
+    *,
+    protocols: Mapping[str, Protocol],
+    sites: Mapping[str, InjurySite],
+    as_of: dt.date,
+) -> PatientRecord:
+    """The record of a patient file's `text`, validated as `read_patients` does (for a file
+    about to be written, such as one that `r2r checkins import` edits)."""
+    raw = _yaml_record(text)
+    patient, problems = _validate(raw, protocols, sites, as_of, from_csv=False)
+    located = tuple(p.within(source) for p in problems)
+    return PatientRecord(source, None if problems else patient, located, _digest(raw))
+
+
 def patient_files(paths: Iterable[Path]) -> Iterator[Path]:
     """The files named, and the patient files inside the folders named, in order."""
     for path in paths:

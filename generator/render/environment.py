@@ -154,25 +154,30 @@ def render(env: jinja2.Environment, name: str, **context: Any) -> str:
 
 
 def format_date(value: dt.date, strings: Strings) -> str:
-    """A date in the site's language, e.g. "24 November 2026"."""
-    month = strings.months[value.month - 1]
-    return strings.date_format.format(day=value.day, month=month, year=value.year)
+    """A date in the language of `strings`, by Babel: "24 November 2026", "24 de noviembre
+    de 2026"."""
+    from babel.dates import format_date as babel_date
+
+    return str(babel_date(value, strings.date_format, locale=_locale(strings)))
 
 
 def format_day(value: dt.date, strings: Strings) -> str:
-    """A day in a calendar, e.g. "Tue 24 Nov"."""
-    return strings.short_date_format.format(
-        weekday=strings.weekdays_short[value.weekday()],
-        day=value.day,
-        month=strings.months_short[value.month - 1],
-    )
+    """A day in a calendar, by Babel: "Tue 24 Nov", "mar 24 nov"."""
+    from babel.dates import format_date as babel_date
+
+    return str(babel_date(value, strings.short_date_format, locale=_locale(strings)))
+
+
+def _locale(strings: Strings) -> str:
+    # Babel's locale names use "_" where language tags use "-" (pt-BR: pt_BR).
+    return strings.language.replace("-", "_")
 
 
 def or_list(items: Sequence[str], strings: Strings) -> str:
     """Items joined as the language joins alternatives: "a, b, or c" (by Babel)."""
     from babel.lists import format_list
 
-    return str(format_list(list(items), style="or", locale=strings.language or "en"))
+    return str(format_list(list(items), style="or", locale=_locale(strings)))
 
 
 @jinja2.pass_context
@@ -181,7 +186,7 @@ def plural(context: jinja2.runtime.Context, forms: Mapping[str, str], count: int
     the template's language (by Babel), with `{n}` filled in."""
     from babel import Locale
 
-    category = Locale.parse(context["t"].language or "en").plural_form(count)
+    category = Locale.parse(_locale(context["t"])).plural_form(count)
     return (forms.get(category) or forms["other"]).format(n=count)
 
 

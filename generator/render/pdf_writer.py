@@ -118,6 +118,11 @@ class PdfWriter:
                 font_config=self.fonts,
                 pdf_variant=PDF_VARIANT,
                 presentational_hints=False,
+                # A document's inputs become the fields of a PDF form (only the plan's log has
+                # any), and its own <meta> names become keys of the PDF's information, which
+                # is where `r2r checkins import` reads a plan's patient and version back.
+                pdf_forms=True,
+                custom_metadata=True,
             )
         except RefusedURL as error:
             raise RecordError([str(error)]) from None

@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import tomllib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -80,10 +81,23 @@ HANDOUT_TOPICS = [
     slug for slug in TOPICS if front_matter(REPO / "content" / f"{slug}.md").get("handout", True)
 ]
 PAGES = ["index.html", "search.html", "404.html", *(f"{slug}.html" for slug in TOPICS)]
+# The site's other languages, each in its folder with its own home, search and 404 pages.
+LANGUAGES = tomllib.loads((REPO / "site.toml").read_text(encoding="utf-8"))["site"]["languages"]
+TRANSLATED_PAGES = [
+    f"{language}/{name}"
+    for language in LANGUAGES[1:]
+    for name in [
+        "index.html",
+        "search.html",
+        "404.html",
+        *(f"{path.stem}.html" for path in sorted((REPO / "content" / language).glob("*.md"))),
+    ]
+]
 
 
-def title_of(slug: str) -> str:
-    return str(front_matter(REPO / "content" / f"{slug}.md")["title"])
+def title_of(slug: str, language: str = "") -> str:
+    """The title of a topic, in the default language or in `language`'s translation."""
+    return str(front_matter(REPO / "content" / language / f"{slug}.md")["title"])
 
 
 def need(ok: object, reason: str) -> None:
@@ -215,7 +229,7 @@ def is_local(url: str) -> bool:
     """Whether loading `url` stays on this machine (Chromium's own PDF viewer is chrome-extension:)."""
     parts = urlsplit(url)
     return (
-        parts.scheme in ("data", "blob", "about", "chrome", "chrome-extension")
+        parts.scheme in ("data", "blob", "about", "chrome", "chrome-extension", "file")
         or parts.hostname == "127.0.0.1"
     )
 
@@ -356,10 +370,16 @@ def caseload_folder(root: Path, patients: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def caseload_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The example patients' caseload page, served over HTTP on 127.0.0.1."""
+def caseload_plans(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The plans folder holding the example patients' caseload page."""
     root = copy_project(tmp_path_factory.mktemp("caseload") / "project")
-    server, url = serve_folder(caseload_folder(root, REPO / "examples" / "patients"))
+    return caseload_folder(root, REPO / "examples" / "patients")
+
+
+@pytest.fixture(scope="session")
+def caseload_url(caseload_plans: Path) -> Iterator[str]:
+    """The example patients' caseload page, served over HTTP on 127.0.0.1."""
+    server, url = serve_folder(caseload_plans)
     yield url
     server.shutdown()
     server.server_close()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import PAGES
+from .conftest import PAGES, TRANSLATED_PAGES
 
 pytestmark = pytest.mark.browser
 
@@ -28,7 +28,9 @@ def describe(violations: list[dict]) -> str:
 
 
 @pytest.mark.parametrize("viewport", ["phone", "desktop"])
-@pytest.mark.parametrize("path", [*PAGES, "search.html?q=calcium"])
+@pytest.mark.parametrize(
+    "path", [*PAGES, "search.html?q=calcium", *TRANSLATED_PAGES, "es/search.html?q=metronomo"]
+)
 def test_axe_finds_no_violations(open_tab, axe_script, path, viewport):
     tab = open_tab(viewport)
     tab.goto(path)

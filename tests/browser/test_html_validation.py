@@ -6,6 +6,8 @@ import subprocess
 
 import pytest
 
+from .conftest import TRANSLATED_PAGES
+
 pytestmark = pytest.mark.browser
 
 
@@ -32,6 +34,8 @@ def check(vnu, site, kind, files):
 
 def test_every_html_page_is_valid(vnu, built_site):
     files = sorted(built_site.rglob("*.html"))
+    # every language's pages, the translations' folders too
+    assert set(TRANSLATED_PAGES) <= {f.relative_to(built_site).as_posix() for f in files}
     errors = check(vnu, built_site, "html", files)
     assert errors == [], f"vnu found {len(errors)} errors:\n" + "\n".join(errors)
 
@@ -44,3 +48,8 @@ def test_every_stylesheet_is_valid_css(vnu, built_site):
 def test_every_svg_is_valid(vnu, built_site):
     errors = check(vnu, built_site, "svg", sorted(built_site.rglob("*.svg")))
     assert errors == [], "\n".join(errors)
+
+
+def test_the_caseload_page_is_valid(vnu, caseload_plans):
+    errors = check(vnu, caseload_plans, "html", [caseload_plans / "caseload.html"])
+    assert errors == [], f"vnu found {len(errors)} errors:\n" + "\n".join(errors)

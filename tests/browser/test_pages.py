@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import PAGES
+from .conftest import PAGES, TRANSLATED_PAGES
 
 pytestmark = pytest.mark.browser
 
@@ -28,10 +28,10 @@ PAGE_FACTS = """() => ({
 
 def test_the_site_has_exactly_the_expected_pages(built_site):
     built = sorted(p.relative_to(built_site).as_posix() for p in built_site.rglob("*.html"))
-    assert built == sorted(PAGES)
+    assert built == sorted([*PAGES, *TRANSLATED_PAGES])
 
 
-@pytest.mark.parametrize("path", [*PAGES, "search.html?q=calcium"])
+@pytest.mark.parametrize("path", [*PAGES, "search.html?q=calcium", *TRANSLATED_PAGES])
 def test_page_loads_with_no_errors_and_no_outside_requests(open_tab, path):
     tab = open_tab()
     response = tab.goto(path)
@@ -41,7 +41,7 @@ def test_page_loads_with_no_errors_and_no_outside_requests(open_tab, path):
     assert tab.watch.problems() == [], f"{path}:\n" + "\n".join(tab.watch.problems())
 
 
-@pytest.mark.parametrize("path", PAGES)
+@pytest.mark.parametrize("path", [*PAGES, *TRANSLATED_PAGES])
 def test_page_allows_only_its_own_scripts_and_styles(open_tab, path):
     tab = open_tab()
     tab.goto(path, wait_until="load")

@@ -21,6 +21,7 @@ import pytest
 
 from generator.content.injury_sites import load_injury_sites
 from generator.content.protocols import load_protocols
+from generator.content.strings import load_strings
 from generator.patients.readers import read_patients
 
 from ..conftest import REPO
@@ -93,7 +94,7 @@ def private_values(root: Path) -> dict[str, set[str]]:
         }
         words |= {sentence.strip() for sentence in patient.notes.replace("\n", ".").split(".")}
         found[patient.id] = {w for w in words if len(w) >= 4 and w not in public}
-    assert len(found) == 11 and all(found.values())
+    assert len(found) == 12 and all(found.values())
     return found
 
 
@@ -116,7 +117,7 @@ def test_nothing_of_a_patient_is_published(demo):
             data = pdf_text(path) + str(dict(reader.metadata or {}))
         assert leaks(data, values) == [], path
         assert str(root) not in data, f"{path} names the project's folder"
-    index = site / "search-index.json"
+    index = site / "search-index.js"
     if index.exists():  # the site's search, when there is one
         assert leaks(index.read_text(encoding="utf-8"), values) == []
 
@@ -125,7 +126,7 @@ def test_nothing_of_a_patient_is_printed_beyond_the_ids(demo):
     root, log = demo
     assert leaks(log, private_values(root)) == [], log
     assert "Traceback" not in log
-    assert "email (dry run): 8 message(s) written to the outbox" in log
+    assert "email (dry run): 12 message(s) written to the outbox" in log
 
 
 def test_the_build_state_holds_ids_and_hashes_only(demo):
@@ -159,7 +160,7 @@ def test_pdf_metadata_holds_only_what_the_clinic_chose(demo):
     clinic = "Harbourside Sports Physiotherapy"
     plans = sorted((root / "output" / "plans").glob("*/plan.pdf"))
     handouts = sorted((root / "output" / "site" / "handouts").glob("*.pdf"))
-    assert len(plans) == 11 and handouts
+    assert len(plans) == 12 and handouts
     for path in plans + handouts:
         reader = pypdf.PdfReader(path)
         metadata = dict(reader.metadata or {})
@@ -171,10 +172,11 @@ def test_pdf_metadata_holds_only_what_the_clinic_chose(demo):
         assert leaks(str(metadata) + raw, values) == [], path
         assert str(root) not in raw
         assert_clean_pdf(path, root)
-    for path in plans:
+    titles = {load_strings(root / "templates", lang).plan.title for lang in ("en", "es")}
+    for path in plans:  # each in its patient's language
         metadata = pypdf.PdfReader(path).metadata
-        assert metadata["/Title"] == "Your return-to-running plan"
-        assert metadata["/Subject"] == "Running again after a bone stress injury"
+        assert metadata["/Title"] in titles
+        assert metadata["/Subject"] == f"{metadata['/Title']} · {clinic}"
 
 
 def test_calendars_hold_no_name_address_or_notes(demo):

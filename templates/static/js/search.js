@@ -120,11 +120,16 @@
     show(input.value);
   });
 
-  fetch("search-index.json")
-    .then(function (response) { return response.json(); })
-    .then(function (index) {
-      pages = index.pages.map(prepare);
-      input.value = query();
-      show(input.value);
-    });
+  /* The index is a script (search-index.js, loaded before this one), not a fetch: a
+   * browser refuses fetch() on a site opened from a folder (file://). */
+  var index = window.r2rSearchIndex;
+  if (!index || !Array.isArray(index.pages)) {
+    status.textContent = status.dataset.failed;
+    status.classList.add("search-failed");
+    input.disabled = true;
+    return;
+  }
+  pages = index.pages.map(prepare);
+  input.value = query();
+  show(input.value);
 }());
