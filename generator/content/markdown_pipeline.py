@@ -162,7 +162,12 @@ class MarkdownPipeline:
         self._ours = _Ours(labels)
         self._md = markdown.Markdown(
             extensions=[*_EXTENSIONS, self._ours],
-            extension_configs={"tables": {"use_align_attribute": True}},
+            extension_configs={
+                "tables": {"use_align_attribute": True},
+                # No `[TOC]` marker: the templates place the contents (and cmark left the
+                # marker as text); looking for it in every paragraph cost 4% of a page.
+                "toc": {"marker": ""},
+            },
             output_format="html",
         )
 
