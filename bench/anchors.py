@@ -2,7 +2,8 @@
 
 Both use the Python-Markdown extensions that give what our pipeline gives (tables, heading
 anchors, callouts, footnotes, sane lists, fenced code, typographic quotes and dashes), so the
-three tools turn the same text into the same HTML. They run from their own virtual environment, `bench/.venv`, which `make bench` creates.
+three tools turn the same text into the same HTML. They run from their own virtual
+environment, `bench/.venv`, which `make bench` creates.
 """
 
 from __future__ import annotations

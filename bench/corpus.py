@@ -63,15 +63,26 @@ def page(index: int, total: int, rng: random.Random) -> str:
     )
 
 
-def make_project(root: Path, pages: int, *, seed: int = 7) -> Path:
-    """Write a project with `pages` topic pages into `root` (replacing what was there)."""
+def make_project(
+    root: Path, pages: int, *, seed: int = 7, languages: tuple[str, ...] = ("en",)
+) -> Path:
+    """Write a project with `pages` topic pages into `root` (replacing what was there); each
+    language after the first gets its own `pages` pages in `content/<language>/`."""
     if root.exists():
         shutil.rmtree(root)
     shutil.copytree(REPO / "templates", root / "templates")
     shutil.copytree(REPO / "content" / "protocols", root / "content" / "protocols")
     shutil.copy(REPO / "content" / "injury-sites.yaml", root / "content" / "injury-sites.yaml")
-    (root / "site.toml").write_text(SETTINGS)
+    listed = ", ".join(f'"{language}"' for language in languages)
+    (root / "site.toml").write_text(
+        SETTINGS.replace(
+            'base_url = "https://bench.example/"\n',
+            f'base_url = "https://bench.example/"\nlanguages = [{listed}]\n',
+        )
+    )
     rng = random.Random(seed)
-    for index in range(pages):
-        (root / "content" / f"page-{index:04d}.md").write_text(page(index, pages, rng))
+    for folder in ["", *(f"{language}/" for language in languages[1:])]:
+        (root / "content" / folder).mkdir(parents=True, exist_ok=True)
+        for index in range(pages):
+            (root / "content" / f"{folder}page-{index:04d}.md").write_text(page(index, pages, rng))
     return root

@@ -148,3 +148,33 @@ def export_html(root: Path, target: Path) -> None:
     for index, sheet in enumerate(pdf_config(library, env).stylesheets):
         (target / f"style-{index}.css").write_text(sheet.text, encoding="utf-8")
         (target / f"style-{index}.url").write_text(sheet.base_url, encoding="utf-8")
+
+
+def make_logged_project(root: Path, patients: int, *, chart: bool = True, seed: int = 11) -> Path:
+    """The shipped project plus `patients/`: `patients` YAML files with 3 to 14 check-ins each
+    (so every plan has a pain chart). Without `chart`, the plan's chart template is emptied:
+    the same plans without their charts."""
+    make_project(root, 0, seed=seed)
+    if not chart:
+        (root / "templates" / "pdf" / "pain_chart.html").write_text("", encoding="utf-8")
+    rng = random.Random(seed)
+    folder = root / "patients"
+    folder.mkdir()
+    start = AS_OF - dt.timedelta(days=49)  # a Monday
+    for number in range(patients):
+        first, last = rng.choice(FIRST), rng.choice(LAST)
+        days = [start + dt.timedelta(days=d) for week in range(7) for d in (7 * week, 7 * week + 2)]
+        logged = days[: rng.randint(3, 14)]
+        checkins = "".join(
+            f"  - {{date: {day}, stage: {1 + index // 2}, pain_during: 0, pain_next_morning: 0}}\n"
+            for index, day in enumerate(logged)
+        )
+        (folder / f"B{number:05d}.yaml").write_text(
+            f"id: B{number:05d}\nname: {first} {last}\n"
+            "injury: {site: posteromedial-tibia, side: left}\n"
+            f"clearance: {{by: Dr Alex Rivera, on: {start - dt.timedelta(days=3)}}}\n"
+            f"plan: {{start: {start}, run_days: [mon, wed]}}\n"
+            f"checkins:\n{checkins}",
+            encoding="utf-8",
+        )
+    return root

@@ -206,6 +206,55 @@ def site_lines(pages: int, runs: int, with_anchors: bool) -> list[Line]:
     return lines
 
 
+def language_lines(pages: int, runs: int) -> list[Line]:
+    """A site in two languages beside one language with as many pages, and with half as many:
+    a second language should cost what its pages cost, and nothing more."""
+    one = corpus.make_project(WORK / f"languages-{pages}-en", pages)
+    double = corpus.make_project(WORK / f"languages-{pages * 2}-en", pages * 2)
+    two = corpus.make_project(WORK / f"languages-{pages}-en-es", pages, languages=("en", "es"))
+
+    def site(project: Path) -> list[str]:
+        return [*R2R, "--project", str(project), "site", "-q"]
+
+    clean = alternate(
+        [
+            Measure(
+                f"r2r, clean HTML build, {pages} pages, one language",
+                site(one),
+                remove(one / "output"),
+            ),
+            Measure(
+                f"r2r, clean HTML build, {pages} + {pages} pages, two languages",
+                site(two),
+                remove(two / "output"),
+            ),
+            Measure(
+                f"r2r, clean HTML build, {pages * 2} pages, one language",
+                site(double),
+                remove(double / "output"),
+            ),
+        ],
+        runs,
+        warmup=1,
+    )
+    unchanged = alternate(
+        [
+            Measure(f"r2r, no-change rebuild, {pages} pages, one language", site(one)),
+            Measure(f"r2r, no-change rebuild, {pages} + {pages} pages, two languages", site(two)),
+        ],
+        runs,
+        warmup=1,
+    )
+    base, both, same_pages = clean
+    assert base.seconds and both.seconds and same_pages.seconds
+    added = Line(
+        "  the second language added",
+        both.seconds - base.seconds,
+        note=f"{pages} more pages in one language added {same_pages.seconds - base.seconds:.2f} s",
+    )
+    return [*clean, added, *unchanged]
+
+
 def _append(path: Path) -> None:
     path.write_text(path.read_text() + "\nOne more sentence.\n")
 
@@ -323,6 +372,21 @@ def plan_lines(count: int, runs: int, memory_count: int | None) -> list[Line]:
             ),
         ]
     return lines
+
+
+def chart_lines(count: int, runs: int) -> list[Line]:
+    """Plans with a pain chart (every patient has check-ins) beside the same plans without."""
+    measures = []
+    for chart in (False, True):
+        project = patients.make_logged_project(WORK / f"charts-{chart}", count, chart=chart)
+        command = [*R2R, "--project", str(project), "plans", str(project / "patients")]
+        command += ["--as-of", patients.AS_OF.isoformat(), "-q", "--jobs", "1"]
+        label = f"r2r, {count} plans with check-ins, {'with' if chart else 'without'} charts"
+        measures.append(Measure(label, command, remove(project / "output")))
+    without, with_charts = lines = alternate(measures, runs)
+    assert without.seconds and with_charts.seconds
+    ratio = with_charts.seconds / without.seconds
+    return [*lines, Line("  with charts vs without", note=f"{ratio:.2f} of the time")]
 
 
 PREVIEWED = "shoes-and-surfaces"  # the page the preview measure edits
@@ -445,11 +509,23 @@ def main() -> None:
     )
     parser.add_argument(
         "--only",
-        choices=["site", "handouts", "full", "plans", "serve", "pathological"],
+        choices=[
+            "site",
+            "languages",
+            "handouts",
+            "full",
+            "plans",
+            "charts",
+            "serve",
+            "pathological",
+        ],
         action="append",
     )
     args = parser.parse_args()
-    only = set(args.only or ["site", "handouts", "full", "plans", "serve", "pathological"])
+    only = set(
+        args.only
+        or ["site", "languages", "handouts", "full", "plans", "charts", "serve", "pathological"]
+    )
     with_anchors = anchors.available()
     # Measure the tool as installed: pip compiles an installed package's bytecode, as it did
     # the anchors', but an editable install does not (and PYTHONDONTWRITEBYTECODE, often set on
@@ -460,12 +536,17 @@ def main() -> None:
     if "site" in only:
         for pages in args.pages:
             lines += site_lines(pages, args.runs, with_anchors)
+    if "languages" in only:
+        for pages in args.pages:
+            lines += language_lines(pages, args.runs)
     if "full" in only and args.full_rebuild_pages:
         lines += full_rebuild_lines(args.full_rebuild_pages, args.runs)
     if "handouts" in only:
         lines += handout_lines(args.topics, args.long_runs)
     if "plans" in only:
         lines += plan_lines(args.patients, args.long_runs, args.memory_patients or None)
+    if "charts" in only:
+        lines += chart_lines(args.patients, args.long_runs)
     if "serve" in only:
         lines += preview_lines(args.edits)
     if "pathological" in only:

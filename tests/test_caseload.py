@@ -278,6 +278,11 @@ def test_the_caseload_page_is_private_and_never_in_the_site(scratch):
         "patients/a.yaml", patient_file("P1", checkins=greens(dt.date(2026, 11, 16), [1, 1, 2]))
     )
     scratch.write("patients/b.yaml", patient_file("P2", start="2026-11-25"))
+    noted = "{date: 2026-11-20, stage: 2, pain_during: 0, pain_next_morning: 0, note: Felt easy}"
+    scratch.write(
+        "patients/c.yaml",
+        patient_file("P3", checkins=[*greens(dt.date(2026, 11, 16), [1, 1]), noted]),
+    )
     result = scratch.cli("status", "--as-of", AS_OF)
     assert result.exit_code == 0, result.output
     plans = scratch.root / "output" / "plans"
@@ -289,10 +294,12 @@ def test_the_caseload_page_is_private_and_never_in_the_site(scratch):
     assert parsed.tables == 1
     assert [row[:4] for row in parsed.rows] == [
         ["P1", "Secret Name P1", "posteromedial tibia", "On track"],
+        ["P3", "Secret Name P3", "posteromedial tibia", "On track"],
         ["P2", "Secret Name P2", "posteromedial tibia", "Not started"],
     ]
-    assert parsed.rows[1][-1] == "No check-ins yet."
-    assert len(parsed.charts) == 1
+    assert parsed.rows[1][5] == "Fri 20 Nov, green“Felt easy”"
+    assert parsed.rows[2][-1] == "No check-ins yet."
+    assert len(parsed.charts) == 2
     assert parsed.charts[0]["role"] == "img"
     assert parsed.charts[0]["aria-labelledby"] == "chart-P1-title chart-P1-desc"
     assert parsed.titles[0].startswith(

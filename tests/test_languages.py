@@ -239,3 +239,59 @@ def test_a_translated_page_takes_its_pictures_from_the_projects_images(bilingual
     files = built(bilingual)
     assert 'src="../images/a.svg"' in files[f"{SECOND}/basics.html"].decode()
     assert "images/a.svg" in files
+
+
+def test_the_title_and_description_are_given_per_language(bilingual):
+    settings = bilingual.root / "site.toml"
+    settings.write_text(
+        settings.read_text().replace(
+            'title = "Return to running"',
+            'title = {en = "Return to running", es = "Volver a correr"}\n'
+            'description = {en = "Step by step.", es = "Paso a paso."}',
+        )
+    )
+    files = built(bilingual)
+    home = files[f"{SECOND}/index.html"].decode()
+    assert "<h1>Volver a correr</h1>" in home and "Return to running" not in home
+    assert '<meta name="description" content="Paso a paso.">' in home
+    assert "<h1>Return to running</h1>" in files["index.html"].decode()
+    booklet = PdfReader(io.BytesIO(files[f"{SECOND}/handouts/booklet.pdf"]))
+    assert "Volver a correr" in booklet.pages[0].extract_text()
+
+
+def test_a_title_without_a_translation_falls_back_and_check_warns(bilingual):
+    files = built(bilingual)
+    assert "<h1>Return to running</h1>" in files[f"{SECOND}/index.html"].decode()
+    result = bilingual.cli("check")
+    assert f"warning: site.toml: site.title: has no text in {SECOND}" in result.output
+
+
+@pytest.mark.slow
+def test_the_shipped_site_links_every_page_to_its_counterparts(tmp_path):
+    from .conftest import REPO
+
+    for name in ("content", "templates"):
+        shutil.copytree(REPO / name, tmp_path / name)
+    shutil.copy(REPO / "site.toml", tmp_path / "site.toml")
+    result = Scratch(tmp_path).cli("site", "--jobs", "1")
+    assert result.exit_code == 0, result.output
+    site = tmp_path / "output" / "site"
+    library = load_library(Scratch(tmp_path).project)
+    base = library.settings.site.base_url
+    languages = [edition.language for edition in library.editions]
+    assert len(languages) > 1
+    for edition in library.editions:
+        names = ["index.html", "search.html", "404.html", *(p.url for p in edition.pages)]
+        for name in names:
+            head = Head((site / edition.folder / name).read_text(encoding="utf-8"))
+            assert head.lang == edition.language, edition.folder + name
+            address = "" if name == "index.html" else name
+            expected = {
+                other.language: base + other.folder + address
+                for other in library.editions
+                if name in ("index.html", "search.html", "404.html")
+                or other.page(name.removesuffix(".html"))
+            }
+            expected["x-default"] = base + address
+            assert head.alternates == expected, edition.folder + name
+            assert set(head.switch) == set(languages) - {edition.language}

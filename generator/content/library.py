@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TypeVar
 
 from generator.content.injury_sites import InjurySite, load_injury_sites
@@ -31,7 +32,12 @@ class Edition:
 
     def page(self, slug: str) -> Page | None:
         """The page called `slug`, if there is one."""
-        return next((p for p in self.pages if p.slug == slug), None)
+        return self._by_slug.get(slug)
+
+    @cached_property
+    def _by_slug(self) -> dict[str, Page]:
+        # every page looks up its counterparts: one dict, not a search per page and language
+        return {page.slug: page for page in self.pages}
 
     @property
     def handout_pages(self) -> tuple[Page, ...]:

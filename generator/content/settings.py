@@ -17,7 +17,7 @@ from generator.core import validators
 from generator.core.errors import Problem, SettingsError
 from generator.core.files import Unreadable, read_text
 from generator.core.project import SETTINGS_FILE, Project
-from generator.core.schema import Invalid, load, spec
+from generator.core.schema import Invalid, Text, load, spec
 
 MAX_SETTINGS_BYTES = 1_000_000
 LOGO_TYPES = (".svg", ".png", ".jpg", ".jpeg", ".webp")
@@ -78,13 +78,18 @@ def _languages(value: tuple[str, ...]) -> str | None:
     return None
 
 
+def _one_line_texts(value: Text) -> str | None:
+    return next(filter(None, map(validators.one_line, value.by_language.values())), None)
+
+
 @dataclass(frozen=True)
 class SiteOptions:
     """The public website."""
 
-    title: str = spec(
-        doc="The program's title, on the home page and the booklet cover.",
-        check=validators.one_line,
+    title: Text = spec(
+        doc="The program's title, on the home page and the booklet cover; per language "
+        'like {en = "...", es = "..."}.',
+        check=_one_line_texts,
     )
     base_url: str = spec(
         doc="The address the site is published at, like https://clinic.example/run/.",
@@ -95,14 +100,29 @@ class SiteOptions:
         doc='The languages of the site and plans, like ["en", "es"]; the first is the default.',
         check=_languages,
     )
-    description: str = spec(
-        "", doc="One sentence for search engines and link previews.", check=validators.one_line
+    description: Text = spec(
+        Text({}),
+        doc="One sentence for search engines and link previews; per language like the title.",
+        check=_one_line_texts,
     )
 
     @property
     def language(self) -> str:
         """The default language: the site's root, and a plan's when the patient names none."""
         return self.languages[0]
+
+    def title_in(self, language: str) -> str:
+        """The title in `language`, or in the default language when it has none."""
+        return _text_in(self.title, language, self.language)
+
+    def description_in(self, language: str) -> str:
+        """The description in `language`, or in the default language when it has none."""
+        return _text_in(self.description, language, self.language)
+
+
+def _text_in(text: Text, language: str, default: str) -> str:
+    found = text.get(language, default)
+    return found if found is not None else (text.get(default, default) or "")
 
 
 @dataclass(frozen=True)

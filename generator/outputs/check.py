@@ -22,6 +22,7 @@ from generator.content.plaintext import READING_MEASURES, reading_score
 from generator.content.translations import translation_problems
 from generator.core.errors import Problem, RecordError
 from generator.core.project import Project
+from generator.core.schema import untranslated
 from generator.outputs.documents import pdf_config
 from generator.outputs.fingerprints import Digests
 from generator.outputs.handouts import handout_documents
@@ -134,6 +135,10 @@ def check_site(library: Library, today: dt.date) -> CheckReport:
     )
     _add_link_problems(library, report)
     _add_translation_problems(library, report)
+    report.site += [
+        f"site.toml: {problem.where}: {problem.message}"
+        for problem in untranslated(library.settings.site, library.settings.site.languages, "site")
+    ]
     files = set(generated) | set(asset_files(library)) | {doc.name for doc in documents}
     _add_site_link_problems(
         library, {name: data for name, (data, _) in generated.items()}, files, report

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from functools import partial
+from functools import cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -154,10 +154,17 @@ def sitemap_entries(library: Library) -> list[SitemapEntry]:
     return entries
 
 
-def language_links(library: Library, edition: Edition, name: str) -> tuple[LanguageLink, ...]:
-    """Every language's counterpart of the file `name` of `edition` (a page or a listing)."""
+@cache
+def language_name(language: str) -> str:
+    """A language's name in itself, by Babel, as a switch shows it: "English", "Español"."""
     from babel import Locale
 
+    name = Locale.parse(language, sep="-").get_display_name(language) or language
+    return name[:1].upper() + name[1:]
+
+
+def language_links(library: Library, edition: Edition, name: str) -> tuple[LanguageLink, ...]:
+    """Every language's counterpart of the file `name` of `edition` (a page or a listing)."""
     base = library.settings.site.base_url
     links = []
     for other in library.editions:
@@ -165,11 +172,10 @@ def language_links(library: Library, edition: Edition, name: str) -> tuple[Langu
         exists = name in EDITION_FILES or other.page(slug) is not None
         target = name if exists else "index.html"
         address = "" if name == "index.html" else name  # a home page is its folder's address
-        own_name = Locale.parse(other.language, sep="-").get_display_name(other.language) or ""
         links.append(
             LanguageLink(
                 language=other.language,
-                name=own_name[:1].upper() + own_name[1:],
+                name=language_name(other.language),
                 href=edition.root + other.folder + target,
                 url=base + other.folder + address if exists else "",
                 current=other.language == edition.language,

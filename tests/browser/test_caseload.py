@@ -18,6 +18,10 @@ pytestmark = pytest.mark.browser
 A4 = (595, 842)  # points, as Chromium writes an A4 page
 NAMES = ["Alexandra Montgomery-Wilson", "Bo Li", "Oluwaseun Adebayo-Okonkwo", "Marie Dupont"]
 SITES = ["posteromedial-tibia", "fibula", "metatarsal-shaft", "femoral-shaft"]
+NOTED = (
+    "{date: 2026-11-20, stage: 5, pain_during: 0, pain_next_morning: 0, note: 'Felt strong all "
+    "the way, a little tired on the last block, slept well and no pain the morning after'}"
+)
 RED = "{date: 2026-11-09, stage: 2, pain_during: 5, pain_next_morning: 4, red_flags: [limp]}"
 
 
@@ -26,7 +30,7 @@ def caseload_patient(number: int) -> str:
     kind = number % 4
     checkins = {
         0: [],
-        1: greens(dt.date(2026, 11, 2), [1, 1, 2, 2, 3, 3, 4, 4, 5]),
+        1: [*greens(dt.date(2026, 11, 2), [1, 1, 2, 2, 3, 3, 4, 4]), NOTED],
         2: [*greens(dt.date(2026, 11, 2), [1, 1, 2]), RED],
         3: greens(dt.date(2026, 11, 2), [1, 1]),
     }[kind]
