@@ -26,7 +26,6 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import markdown
-import nh3
 from markdown.blockparser import BlockParser
 from markdown.blockprocessors import BlockProcessor
 from markdown.extensions import Extension
@@ -34,79 +33,16 @@ from markdown.inlinepatterns import InlineProcessor
 from markdown.treeprocessors import Treeprocessor
 from markdown.util import AtomicString
 
-from generator.content.page_body import CALLOUTS, EMBED_KINDS, Heading, MarkupError, PageBody
+from generator.content.page_body import (
+    CALLOUTS,
+    EMBED_KINDS,
+    Heading,
+    MarkupError,
+    PageBody,
+    sanitise,
+)
 from generator.content.plaintext import readable_text
 
-_TAGS = {
-    "a",
-    "abbr",
-    "b",
-    "blockquote",
-    "br",
-    "caption",
-    "code",
-    "dd",
-    "del",
-    "details",
-    "div",
-    "dl",
-    "dt",
-    "em",
-    "figcaption",
-    "figure",
-    "h2",
-    "h3",
-    "h4",
-    "h5",
-    "h6",
-    "hr",
-    "i",
-    "img",
-    "ins",
-    "kbd",
-    "li",
-    "mark",
-    "ol",
-    "p",
-    "pre",
-    "q",
-    "s",
-    "small",
-    "span",
-    "strong",
-    "sub",
-    "summary",
-    "sup",
-    "table",
-    "tbody",
-    "td",
-    "tfoot",
-    "th",
-    "thead",
-    "tr",
-    "u",
-    "ul",
-}
-_ATTRIBUTES = {
-    "*": {"id"},
-    "a": {"href", "title"},
-    "abbr": {"title"},
-    "div": {"role", "data-embed"},
-    "img": {"src", "alt", "title", "width", "height"},
-    "ol": {"start"},
-    "td": {"colspan", "rowspan"},
-    "th": {"colspan", "rowspan", "scope"},
-}
-_CLASSES = {
-    "div": {"admonition", "footnote", *CALLOUTS},
-    "p": {"admonition-title"},
-    "a": {"footnote-ref", "footnote-backref"},
-    "td": {"align-left", "align-center", "align-right"},
-    "th": {"align-left", "align-center", "align-right"},
-}
-# `file` and `data` are let through the scheme filter only so that our attribute filter can
-# see them: it turns them into errors (file:) or drops them (data: links).
-_SCHEMES = {"http", "https", "mailto", "tel", "file", "data"}
 _DATA_IMAGE = re.compile(r"data:image/(?:png|jpeg|gif|webp);base64,[A-Za-z0-9+/=\s]*", re.I)
 _EXTENSIONS = ["tables", "toc", "admonition", "smarty", "sane_lists", "fenced_code"]
 _CITATION = re.compile(r"\[\^([^\]\s]+)\](:?)")
@@ -187,15 +123,7 @@ class MarkdownPipeline:
         self._md.reset()
         self._ours.start(_Conversion(found, sources))
         raw = self._md.convert(text) + "\n"  # as the page templates expect it
-        clean = nh3.clean(
-            raw,
-            tags=_TAGS,
-            attributes=_ATTRIBUTES,
-            allowed_classes=_CLASSES,
-            url_schemes=_SCHEMES,
-            link_rel=None,
-            attribute_filter=lambda tag, attr, value: self._filter(tag, attr, value, found),
-        )
+        clean = sanitise(raw, lambda tag, attr, value: self._filter(tag, attr, value, found))
         if found.problems:
             raise MarkupError(list(dict.fromkeys(found.problems)))
         headings = _headings(getattr(self._md, "toc_tokens", []))
