@@ -212,8 +212,17 @@ def patients_or_default(root: Path, patients: tuple[Path, ...]) -> tuple[Path, .
 @main.command()
 @PATIENTS
 @AS_OF
+@click.option(
+    "--print",
+    "print_batch",
+    is_flag=True,
+    help="Also write OUT/plans/print-DATE.pdf: every plan of the batch in one file for the "
+    "printer, each starting on a right-hand page.",
+)
 @run_options()
-def plans(options: RunOptions, patients: tuple[Path, ...], as_of: str | None) -> None:
+def plans(
+    options: RunOptions, patients: tuple[Path, ...], as_of: str | None, print_batch: bool
+) -> None:
     """Make a dated plan (plan.pdf and plan.ics) for each patient, in OUT/plans/<id>/.
 
     PATIENTS are YAML patient files, folders of them, or CSV exports of a spreadsheet
@@ -230,7 +239,12 @@ def plans(options: RunOptions, patients: tuple[Path, ...], as_of: str | None) ->
     execute(
         options,
         lambda project, reporter: build_plans(
-            project, chosen, as_of=day, jobs=options.jobs, reporter=reporter
+            project,
+            chosen,
+            as_of=day,
+            jobs=options.jobs,
+            reporter=reporter,
+            print_batch=print_batch,
         ),
     )
 

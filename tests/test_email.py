@@ -6,6 +6,7 @@ import contextlib
 import datetime as dt
 import email
 import email.policy
+import html.parser
 import json
 import os
 import shutil
@@ -433,3 +434,51 @@ def test_the_old_ledger_is_imported_once_and_its_plans_are_not_sent_again(projec
     old.write_text("no longer read\n")
     again = send(project, port)
     assert again.exit_code == 0 and again.sent == [] and len(server.messages) == 4
+
+
+class _Visible(html.parser.HTMLParser):
+    """The text of an HTML message as a reader sees it: hidden preheader, style and title
+    left out; and every picture it would load."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.text: list[str] = []
+        self.images: list[str] = []
+        self._hidden = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        style = dict(attrs).get("style") or ""
+        if tag in ("style", "title", "head") or "display: none" in style:
+            self._hidden += 1
+        if tag == "img":
+            self.images.append(dict(attrs).get("src") or "")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("style", "title", "head", "div") and self._hidden:
+            self._hidden -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self._hidden and data.strip():
+            self.text.append(" ".join(data.split()))
+
+
+def test_the_html_message_is_branded_and_says_the_next_step_first(project):
+    report = send(project, 1, dry_run=True)
+    assert report.exit_code == 0
+    draft = email.message_from_bytes(
+        (project.root / "output" / "outbox" / "P1001.eml").read_bytes(),
+        policy=email.policy.default,
+    )
+    body = draft.get_body(("html",)).get_content()
+    plain = draft.get_body(("plain",)).get_content()
+    reader = _Visible()
+    reader.feed(body)
+    clinic = "Test Clinic & Physio"
+    assert reader.text[0] == clinic  # the header names the clinic, in text
+    assert reader.text[2].startswith("Your next session: ")  # then what to do next
+    assert reader.text[2] in " ".join(plain.split())
+    assert reader.images == []  # nothing to load: the same with images off
+    assert "background: #0b5f73" in body  # the clinic's colour (site.toml's default)
+    assert '<meta name="color-scheme" content="light dark">' in body
+    assert "@media (prefers-color-scheme: dark)" in body
+    assert "&amp;" in body and "Test Clinic & Physio" not in body  # escaped

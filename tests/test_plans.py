@@ -101,7 +101,9 @@ def test_the_pdf_names_the_patient_the_dates_and_the_sessions(demo):
     _patient, schedule = schedules(root)["P1001"]
     text = pdf_text(root / "output" / "plans" / "P1001" / "plan.pdf")
     assert "Your return-to-running plan" in text and "For Maya" in text
-    assert "Your injury: the inner edge of the shin bone, left side (posteromedial tibia)" in text
+    assert (
+        "Your injury: the inner edge of the shin bone, left side. Medical name: posteromedial tibia."
+    ) in text
     first = schedule.planned[0].date
     assert f"Your first session is on {first.day} {first:%B %Y}." in text
     assert "made on 23 November 2026" in text
@@ -130,9 +132,13 @@ def test_a_paused_plan_says_so_and_plans_nothing(demo):
 def test_high_risk_plans_show_the_readiness_gates_and_the_clinic_reviews(demo):
     root, _, _ = demo
     text = pdf_text(root / "output" / "plans" / "P1002" / "plan.pdf")
-    assert "Before stage 6: Your first stage with more running than walking. Do not start" in text
     assert (
-        "Clinic review before stage 6. Your first stage with more running than walking. Do not "
+        "Before stage 6, a clinic review. Why: Your first stage with more running than walking. "
+        "Do not start"
+    ) in text
+    assert (
+        "Clinic review before stage 6. Why: Your first stage with more running than walking. "
+        "Do not "
         "start stage 6 until your clinician has signed you off. Call +1 555 0100 to book it."
     ) in text
     fresh = pdf_text(root / "output" / "plans" / "P2003" / "plan.pdf")  # sesamoid, not started

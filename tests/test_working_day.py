@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 import shlex
+import stat
 from pathlib import Path
 
+import pypdf
+import pytest
 from click.testing import CliRunner
 
 from generator.cli import main
+from generator.content.library import load_library
 from generator.patients.readers import FLAT_FIELDS
 
 from .conftest import REPO
+from .test_print_layout import page_lines
 
 EXAMPLES = REPO / "examples" / "patients"
+AS_OF = dt.date(2026, 12, 1)
 
 
 def _printed_check_command(output: str) -> list[str]:
@@ -211,3 +219,97 @@ def test_the_bundled_zero_has_no_slash():
         glyphs = TTFont(path)["glyf"]
         assert glyphs["zero"].numberOfContours == 2, path  # the oval and one counter
         assert glyphs["O"].numberOfContours == 2, path
+
+
+@pytest.mark.slow
+def test_plans_print_writes_one_printer_pdf_with_each_plan_on_an_odd_page(scratch):
+    folder = _patients_folder(scratch, "P1001", "P1003", "P1004", "P1008")
+    result = scratch.cli("plans", str(folder), "--as-of", "2026-12-01", "--print", "-j", "2")
+    assert result.exit_code == 0, result.output
+    plans = scratch.root / "output" / "plans"
+    printed = plans / "print-2026-12-01.pdf"
+    assert f"to print: {printed} (4 plan(s), each starting on a right-hand page)" in result.output
+    assert stat.S_IMODE(printed.stat().st_mode) == 0o600
+    pages = [page.extract_text() for page in pypdf.PdfReader(printed).pages]
+    lengths = []
+    at = 0
+    for patient_id in ("P1001", "P1003", "P1004", "P1008"):
+        plan = [
+            page.extract_text() for page in pypdf.PdfReader(plans / patient_id / "plan.pdf").pages
+        ]
+        lengths.append(len(plan))
+        assert at % 2 == 0, patient_id  # page at + 1 of the file: an odd, right-hand page
+        assert pages[at : at + len(plan)] == plan, patient_id
+        at += len(plan)
+        if len(plan) % 2:
+            assert pages[at].strip() == "", patient_id  # the back of its last sheet
+            at += 1
+    assert at == len(pages)
+    assert any(n % 2 for n in lengths)  # the batch does test the padding
+    for page in pypdf.PdfReader(printed).pages:  # a week's heading never ends a page
+        lines = page_lines(page)
+        if lines:
+            last = "".join(text for _, text in lines[min(lines)]).strip()
+            assert not last.startswith("Week of"), last
+
+
+def test_a_plan_never_nests_brackets_whatever_the_site(tmp_path):
+    from generator.content.library import load_library
+    from generator.core.project import Project
+    from generator.outputs.plans import draft_plan, plan_html
+    from generator.patients.readers import read_patients
+    from generator.render.environment import make_environment
+
+    library = load_library(Project.at(REPO))
+    env = make_environment(library, keep_compiled=False)
+    template = (
+        (EXAMPLES / "P1001.yaml")
+        .read_text()
+        .replace(  # no check-ins yet
+            "clearance:\n", "clearance:\n  imaging: {method: mri, on: 2026-11-15}\n"
+        )
+    )
+    site_line = next(line for line in template.splitlines() if line.strip().startswith("site:"))
+    for key in library.injury_sites:
+        path = tmp_path / f"{key}.yaml"
+        path.write_text(template.replace(site_line, f"  site: {key}"))
+        (record,) = read_patients(
+            [path],
+            protocols=library.protocols,
+            sites=library.injury_sites,
+            as_of=dt.date(2026, 12, 1),
+        )
+        assert record.ok, record.problems
+        html = plan_html(draft_plan(record, library), library, env, [], dt.date(2026, 12, 1))
+        text = re.sub(r"<[^>]+>", "", html)
+        assert not re.search(r"\([^()]*\(", text), key  # no bracket inside a bracket
+
+
+def _first_review(scratch, folder: Path):
+    from generator.outputs.plans import schedule_for
+    from generator.patients.readers import read_patients
+
+    library = load_library(scratch.project)
+    (record,) = read_patients(
+        [folder], protocols=library.protocols, sites=library.injury_sites, as_of=AS_OF
+    )
+    return next(d for d in schedule_for(record, library).planned if d.kind == "review")
+
+
+@pytest.mark.slow
+def test_a_review_on_a_clinic_holiday_moves_and_the_plan_says_so(scratch):
+    folder = _patients_folder(scratch, "P1002")
+    review = _first_review(scratch, folder)
+    settings = (scratch.root / "site.toml").read_text()
+    scratch.write(
+        "site.toml",
+        settings.replace("[plans]\n", f"[plans]\nholidays = [{review.date.isoformat()}]\n"),
+    )
+    moved = _first_review(scratch, folder)
+    assert moved.date != review.date and moved.moved_from == review.date
+    result = scratch.cli("plans", "--as-of", AS_OF.isoformat())
+    assert result.exit_code == 0, result.output
+    reader = pypdf.PdfReader(scratch.root / "output" / "plans" / "P1002" / "plan.pdf")
+    text = " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
+    day = review.date
+    assert f"(Moved from {day.day} {day:%B %Y}: the clinic is closed that day.)" in text

@@ -275,6 +275,7 @@ class PlanText(Section):
     for_patient: str
     injury: str
     injury_side: str
+    medical_name: str
     sides: Sides
     protocol: str
     protocol_reason: str

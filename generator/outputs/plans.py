@@ -30,6 +30,7 @@ from generator.outputs.documents import Document, pdf_config, render_documents, 
 from generator.outputs.fingerprints import Digests
 from generator.outputs.pain_chart import pain_chart
 from generator.outputs.plan_state import STATE_FILE, PlanState, read_state
+from generator.outputs.printing import print_file_name, write_printer_pdf
 from generator.outputs.state import OutputTree, fingerprint
 from generator.patients.model import Patient, resolve_protocol
 from generator.patients.readers import PatientRecord, read_patients
@@ -91,6 +92,7 @@ class PlansReport:
     versions: dict[str, PlanState] = field(default_factory=dict)  # by patient id
     batch: BatchReport = field(default_factory=BatchReport)
     where: Path | None = None  # the folder of the plans
+    printed: Path | None = None  # the batch's file for the printer (--print)
 
     @property
     def exit_code(self) -> int:
@@ -113,7 +115,20 @@ class PlansReport:
         )
         if self.where is not None and made:
             lines.append(f"plans are in {self.where} (private: one folder per patient id)")
+        if self.printed is not None:
+            lines.append(
+                f"to print: {self.printed} ({made} plan(s), each starting on a right-hand page)"
+            )
         return lines
+
+    def made(self) -> list[str]:
+        """The ids of the patients whose plans are written, in the order they were given."""
+        failed = {done.name for done in self.batch.failed}
+        return [
+            draft.patient.id
+            for draft in self.drafts
+            if not any(name.startswith(f"{draft.patient.id}/") for name in failed)
+        ]
 
 
 def weeks_of(schedule: Schedule, as_of: dt.date | None) -> list[Week]:
@@ -317,12 +332,25 @@ def build_plans(
     as_of: dt.date,
     jobs: int | None = None,
     reporter: Reporter | None = None,
+    print_batch: bool = False,
 ) -> PlansReport:
-    """Load the project's library, then `make_plans` (see there) for the patients in `paths`."""
+    """Load the project's library, then `make_plans` (see there) for the patients in `paths`.
+
+    With `print_batch`, also write one PDF for the printer holding every plan made, each
+    starting on a right-hand page (see `generator.outputs.printing`)."""
     library = load_library(project)
-    return make_plans(
+    report = make_plans(
         library, make_environment(library), paths, as_of=as_of, jobs=jobs, reporter=reporter
     )
+    made = report.made()
+    if print_batch and made:
+        folder = project.plans_dir
+        report.printed = write_printer_pdf(
+            [folder / patient_id / PLAN_PDF for patient_id in made],
+            folder / print_file_name(as_of),
+            root=folder,
+        )
+    return report
 
 
 def make_plans(
