@@ -379,12 +379,16 @@ def checkins() -> None:
 
 @checkins.command("import")
 @click.argument(
-    "pdfs", nargs=-1, required=True, type=click.Path(path_type=Path), metavar="FILLED.pdf..."
+    "pdfs",
+    nargs=-1,
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    metavar="FILLED.pdf...",
 )
 @click.option(
     "--patients",
     "folder",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="The folder of patient files [default: PROJECT/patients].",
 )
 @click.option("--dry-run", is_flag=True, help="Show what would be added; write nothing.")

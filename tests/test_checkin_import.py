@@ -259,7 +259,8 @@ def test_a_plan_of_a_patient_not_in_the_folder_is_refused(clinic, tmp_path):
     report = run_import(made, folder, filled)
     assert report.exit_code == 1
     assert report.summary()[0] == (
-        f"error: {filled}: is the plan of P8, who has no valid patient file in {folder}"
+        f"error: {filled}: is the plan of P8, who has no valid YAML patient file in {folder} "
+        "(r2r check names the problems of a file)"
     )
 
 

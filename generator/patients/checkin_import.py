@@ -161,7 +161,10 @@ def import_one(
         raise RecordError([Problem(name, "is not a plan made by r2r plans (its patient id)")])
     path = files.get(form.patient_id)
     if path is None:
-        message = f"is the plan of {form.patient_id}, who has no valid patient file in {folder}"
+        message = (
+            f"is the plan of {form.patient_id}, who has no valid YAML patient file in {folder} "
+            "(r2r check names the problems of a file)"
+        )
         raise RecordError([Problem(name, message)])
     text, record = _current(path, context)
     assert record.patient is not None
