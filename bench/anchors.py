@@ -1,8 +1,9 @@
 """The anchors: the same generated corpus as an MkDocs project and as a Pelican project.
 
 Both use the Python-Markdown extensions that give what our pipeline gives (tables, heading
-anchors, callouts, footnotes, sane lists), so the three tools turn the same text into the same
-HTML. They run from their own virtual environment, `bench/.venv`, which `make bench` creates.
+anchors, callouts, footnotes, sane lists, fenced code, typographic quotes and dashes), so the
+three tools turn the same text into the same HTML. They run from their own virtual
+environment, `bench/.venv`, which `make bench` creates.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ANCHOR_BIN = HERE / ".venv" / "bin"
-EXTENSIONS = ["tables", "toc", "admonition", "footnotes", "sane_lists"]
+EXTENSIONS = ["tables", "toc", "admonition", "footnotes", "sane_lists", "fenced_code", "smarty"]
 _FRONT = re.compile(r"\A---\n(.*?)\n---\n", re.S)
 
 

@@ -393,6 +393,24 @@ PREVIEWED = "shoes-and-surfaces"  # the page the preview measure edits
 PREVIEW_TIMEOUT = 120  # seconds: the first build of the whole site, or one rebuild
 
 
+def pathological_lines(runs: int) -> list[Line]:
+    """Pages that once converted in minutes or hours: refused at once, or converted."""
+    script = str(HERE / "pathological.py")
+    return alternate(
+        [
+            Measure(f"pathological page: {kind}", [sys.executable, script, kind])
+            for kind in (
+                "open-brackets",
+                "headings-in-one-block",
+                "lists-1500-deep",
+                "headings-50000",
+                "citations-60000",
+            )
+        ],
+        runs,
+    )
+
+
 def preview_lines(edits: int) -> list[Line]:
     """How soon `r2r serve` rewrites an edited page: from the save to the new text in its file.
 
@@ -491,11 +509,23 @@ def main() -> None:
     )
     parser.add_argument(
         "--only",
-        choices=["site", "languages", "handouts", "full", "plans", "charts", "serve"],
+        choices=[
+            "site",
+            "languages",
+            "handouts",
+            "full",
+            "plans",
+            "charts",
+            "serve",
+            "pathological",
+        ],
         action="append",
     )
     args = parser.parse_args()
-    only = set(args.only or ["site", "languages", "handouts", "full", "plans", "charts", "serve"])
+    only = set(
+        args.only
+        or ["site", "languages", "handouts", "full", "plans", "charts", "serve", "pathological"]
+    )
     with_anchors = anchors.available()
     # Measure the tool as installed: pip compiles an installed package's bytecode, as it did
     # the anchors', but an editable install does not (and PYTHONDONTWRITEBYTECODE, often set on
@@ -519,6 +549,8 @@ def main() -> None:
         lines += chart_lines(args.patients, args.long_runs)
     if "serve" in only:
         lines += preview_lines(args.edits)
+    if "pathological" in only:
+        lines += pathological_lines(args.long_runs)
 
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Linux {platform.release()}, "

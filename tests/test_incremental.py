@@ -134,3 +134,22 @@ def test_a_damaged_output_is_remade(scratch):
     result = scratch.cli("build")
     assert "1 written" in result.output and "handouts: 1 made" in result.output
     assert "Bone breaks down" in (scratch.site / "basics.html").read_text()
+
+
+def test_a_new_version_of_the_markdown_converter_remakes_what_it_made(scratch, monkeypatch):
+    import generator.outputs.versions as versions
+
+    assert scratch.cli("build").exit_code == 0
+    installed = versions.package_version
+
+    def upgraded(distribution: str, module: str | None = None) -> str:
+        return "99.0" if distribution == "Markdown" else installed(distribution, module)
+
+    monkeypatch.setattr(versions, "package_version", upgraded)
+    versions.tool_digest.cache_clear()
+    try:
+        result = scratch.cli("build", "--verbose")
+    finally:
+        versions.tool_digest.cache_clear()
+    assert result.exit_code == 0, result.output
+    assert "handouts: 3 made, 0 failed, 0 up to date" in result.output, result.output

@@ -177,3 +177,10 @@ def test_citations_are_numbered_in_reading_order_and_left_alone_in_code(pipeline
 def test_repeated_headings_get_distinct_anchors(pipeline):
     markup = pipeline.render("## Rest\n\n## Rest\n\n## Rest_1\n\n## Sources\n", sources=["S"])
     assert [h.id for h in markup.headings] == ["rest", "rest_1", "rest_2", "sources_1", "sources"]
+
+
+def test_localised_anchors_change_attributes_never_text_that_looks_like_one():
+    body = '<p>Write id="why" or href="#why" to link.</p><h2 id="why">Why</h2>'
+    assert localise_anchors(body, "basics", frozenset({"basics"})) == (
+        '<p>Write id="why" or href="#why" to link.</p><h2 id="basics--why">Why</h2>'
+    )

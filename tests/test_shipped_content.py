@@ -103,7 +103,7 @@ class PatientText(HTMLParser):
         elif tag == "div":
             self._in_red_flag.pop()
         elif tag in self.BLOCKS and self._parts is not None:
-            # cmark sets typographic apostrophes; the words are the same.
+            # smarty sets typographic apostrophes; the words are the same.
             text = " ".join("".join(self._parts).split()).replace("’", "'")
             self._parts = None
             self.sections[-1].append(text)

@@ -1,127 +1,70 @@
 """The one Markdown pipeline: Markdown in, sanitised HTML out.
 
 Content is written by clinic staff and published to the public web, so its HTML is never
-trusted. Markdown (CommonMark with tables, converted by cmark-gfm, GitHub's C converter) gets
-heading anchors, "red flag"/"tip"/"note" callouts and the page's numbered sources, then is
-cleaned by nh3 against an allow-list: no scripts, no event handlers, no styles, no frames or
-forms, no `javascript:` or `data:` links. A reference that would make a build reach outside
-the project (a `file:` URL, a picture from the internet, a picture outside `content/images/`)
-is an error naming the page.
+trusted. Python-Markdown converts it with its own extensions: tables, heading anchors (toc),
+"red flag"/"tip"/"note" callouts (admonition), typographic quotes and dashes (smarty), fenced
+code and sane lists. Two small extensions of ours work on its element tree: the page's
+numbered sources (cited as `[^n]`, listed from the front matter) and `[[protocol:NAME]]`
+blocks. The HTML is then cleaned by nh3 against an allow-list: no scripts, no event handlers,
+no styles, no frames or forms, no `javascript:` or `data:` links. A reference that would make a
+build reach outside the project (a `file:` URL, a picture from the internet, a picture outside
+`content/images/`) is an error naming the page.
 
-The work is done in passes over text, none over a document tree: callouts become HTML blocks
-in the Markdown before conversion (cmark sets the typographic quotes and dashes); the
-converter's HTML then gets heading anchors, numbered citations and the source list; last, the
-whole is sanitised. A page converts in about a fifth of the time Python-Markdown took.
+Python-Markdown reads nested blocks recursively and scans every unclosed `[` to the end of its
+paragraph, so a page nested too deeply, or with too many brackets left open, is refused before
+it is converted (`shape_problems`).
 """
 
 from __future__ import annotations
 
-import bisect
 import html
 import re
-import unicodedata
-from collections.abc import Mapping, Sequence
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-import nh3
-from cmarkgfm import cmark
+import markdown
+from markdown.blockparser import BlockParser
+from markdown.blockprocessors import BlockProcessor
+from markdown.extensions import Extension
+from markdown.inlinepatterns import InlineProcessor
+from markdown.treeprocessors import Treeprocessor
+from markdown.util import AtomicString
 
-from generator.content.page_body import CALLOUTS, EMBED_KINDS, Heading, MarkupError, PageBody
+from generator.content.page_body import (
+    CALLOUTS,
+    EMBED_KINDS,
+    Heading,
+    MarkupError,
+    PageBody,
+    sanitise,
+)
 from generator.content.plaintext import readable_text
 
-_TAGS = {
-    "a",
-    "abbr",
-    "b",
-    "blockquote",
-    "br",
-    "caption",
-    "code",
-    "dd",
-    "del",
-    "details",
-    "div",
-    "dl",
-    "dt",
-    "em",
-    "figcaption",
-    "figure",
-    "h2",
-    "h3",
-    "h4",
-    "h5",
-    "h6",
-    "hr",
-    "i",
-    "img",
-    "ins",
-    "kbd",
-    "li",
-    "mark",
-    "ol",
-    "p",
-    "pre",
-    "q",
-    "s",
-    "small",
-    "span",
-    "strong",
-    "sub",
-    "summary",
-    "sup",
-    "table",
-    "tbody",
-    "td",
-    "tfoot",
-    "th",
-    "thead",
-    "tr",
-    "u",
-    "ul",
-}
-_ATTRIBUTES = {
-    "*": {"id"},
-    "a": {"href", "title"},
-    "abbr": {"title"},
-    "div": {"role", "data-embed"},
-    "img": {"src", "alt", "title", "width", "height"},
-    "ol": {"start"},
-    "td": {"colspan", "rowspan"},
-    "th": {"colspan", "rowspan", "scope"},
-}
-_CLASSES = {
-    "div": {"admonition", "footnote", *CALLOUTS},
-    "p": {"admonition-title"},
-    "a": {"footnote-ref", "footnote-backref"},
-    "td": {"align-left", "align-center", "align-right"},
-    "th": {"align-left", "align-center", "align-right"},
-}
-# `file` and `data` are let through the scheme filter only so that our attribute filter can
-# see them: it turns them into errors (file:) or drops them (data: links).
-_SCHEMES = {"http", "https", "mailto", "tel", "file", "data"}
 _DATA_IMAGE = re.compile(r"data:image/(?:png|jpeg|gif|webp);base64,[A-Za-z0-9+/=\s]*", re.I)
-# Smart punctuation: typographic quotes, dashes and ellipses, except in code.
-_OPTIONS = cmark.Options.CMARK_OPT_UNSAFE | cmark.Options.CMARK_OPT_SMART
-_EXTENSIONS = ["table"]
+_EXTENSIONS = ["tables", "toc", "admonition", "smarty", "sane_lists", "fenced_code"]
 _CITATION = re.compile(r"\[\^([^\]\s]+)\](:?)")
-_CITE = re.compile(r"\[\^([0-9]+)\]")
-_CODE = re.compile(r"<(code|pre|kbd)[\s>].*?</\1\s*>", re.S | re.I)  # citations there are text
-_DIRECTIVE = re.compile(r"<p>\s*\[\[\s*([a-z]+)\s*:\s*([A-Za-z0-9-]+)\s*\]\]\s*</p>")
-_CALLOUT = re.compile(r'!!! ?([\w-]+(?: +[\w-]+)*)(?: +"(.*?)")? *')
-_FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
-_ALIGN = re.compile(r'<(t[hd]) align="(left|center|right)">')
-_ID = re.compile(r"""\sid\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""")
-_HEADING = re.compile(r"<(h[1-6])(\s[^>]*)?>(.*?)</\1\s*>", re.S | re.I)
-_TAG = re.compile(r"<[^>]*>")
-# How a line of Markdown can start a block other than a paragraph (see `_inline`).
-_ORDERED = re.compile(r"([0-9]{1,9})([.)])(?=\s|$)")
-_BLOCK_START = re.compile(
-    r"#{1,6}(?:\s|$)|[-+*](?:\s|$)|(?:[-*_][ \t]*){3,}$|>|[`~]{3}|"
-    r"<(?![A-Za-z][A-Za-z0-9+.-]{1,31}:[^\s<>]*>)|\[[^\]]*\]:"
-)
-_NUMBERED = re.compile(r"(.*)_([0-9]+)")
+_DIRECTIVE = re.compile(r"\[\[\s*([a-z]+)\s*:\s*([A-Za-z0-9-]+)\s*\]\]")
+_TYPOGRAPHIC = re.compile(r"['\"]|--|\.\.\.")  # what smarty changes
+# Where an inline pattern can start: escapes, code, links, pictures, citations, raw HTML and
+# autolinks, entities, emphasis, hard line breaks, and what smarty changes.
+_INLINE = re.compile(r"[\\`\[<&*_'\"]|--|\.\.\.|  \n")
+_REFERENCE_MARK = "fnref"  # a citation not yet numbered; toc leaves `fnref` sups out of titles
+
+# Limits on what Python-Markdown reads in time and stack that grow faster than the page.
+MAX_NESTING = 40  # lists, quotes and indented blocks inside each other
+MAX_OPEN_BRACKETS = 40  # `[` still open at once in a paragraph, or never closed there
+# Each heading or rule is split off the front of its block and the rest read again: the work
+# is (headings and rules in a block) x (its lines), summed over the blocks. Four million is
+# about a second; real pages, with a blank line after each heading, need a few hundred.
+MAX_SPLIT_WORK = 4_000_000
+_BLOCK_GAP = re.compile(r"\n[ \t]*\n")
+_SPLIT_LINE = re.compile(r"^(?:#{1,6}|[ ]{0,3}(?:[-*_][ \t]*){3,}$|[=-]+[ \t]*$)", re.M)
+_CONTAINER = re.compile(r"(?:>[ \t]*|(?:[-*+]|[0-9]{1,9}[.)])(?:[ \t]+|$))*")
+_BRACKET = re.compile(r"\\.|[\[\]]|\n[ \t]*(?=\n)")
+NESTING_MESSAGE = "nests lists, quotes or other blocks too deeply to convert; flatten them"
 
 
 @dataclass
@@ -131,7 +74,15 @@ class _Findings:
     anchors: set[str] = field(default_factory=set)
     images: list[Path] = field(default_factory=list)
     embeds: list[str] = field(default_factory=list)
-    headings: list[Heading] = field(default_factory=list)
+
+
+@dataclass
+class _Conversion:
+    """What our extensions read and note while one page converts (see `_Ours.start`)."""
+
+    findings: _Findings
+    sources: Sequence[str]
+    source_list: ET.Element | None = None
     references: dict[int, int] = field(default_factory=dict)  # source number: times cited
 
 
@@ -147,43 +98,39 @@ class MarkdownPipeline:
         self.content_dir = content_dir.resolve()
         self.images_dir = (images_dir or self.content_dir / "images").resolve()
         self.labels = labels
+        self._ours = _Ours(labels)
+        self._md = markdown.Markdown(
+            extensions=[*_EXTENSIONS, self._ours],
+            extension_configs={
+                "tables": {"use_align_attribute": True},
+                # No `[TOC]` marker: the templates place the contents (and cmark left the
+                # marker as text); looking for it in every paragraph cost 4% of a page.
+                "toc": {"marker": ""},
+            },
+            output_format="html",
+        )
 
     def render(self, text: str, *, sources: Sequence[str] = ()) -> PageBody:
         """Convert one page body; `sources` become its numbered source list.
 
         The text cites source n as `[^n]`. Raises `MarkupError` listing every problem.
         """
+        shape = shape_problems(text)
+        if shape:
+            raise MarkupError(shape)
         found = _Findings()
         cited = self._citations(text, len(sources), found)
-        raw = _convert("\n".join(self._callouts(text.split("\n"), found)))
-        if "<h1" in raw and re.search(r"<h1[\s>]", raw):
-            found.problems.append(
-                "uses a top-level heading ('# '); the page title is the "
-                "top heading, so start sections with '## '"
-            )
-        # HTML5 has no align attribute, and the site's CSP forbids style attributes.
-        raw = _ALIGN.sub(r'<\1 class="align-\2">', raw)
-        raw = _DIRECTIVE.sub(lambda match: self._directive(match, found), raw)
-        raw = self._shape(raw, found, reserved={"sources"} if sources else set())
-        if sources:
-            raw += self._source_list(sources, found.references)
-        clean = nh3.clean(
-            raw,
-            tags=_TAGS,
-            attributes=_ATTRIBUTES,
-            allowed_classes=_CLASSES,
-            url_schemes=_SCHEMES,
-            link_rel=None,
-            attribute_filter=lambda tag, attr, value: self._filter(tag, attr, value, found),
-        )
+        self._md.reset()
+        self._ours.start(_Conversion(found, sources))
+        raw = self._md.convert(text) + "\n"  # as the page templates expect it
+        clean = sanitise(raw, lambda tag, attr, value: self._filter(tag, attr, value, found))
         if found.problems:
             raise MarkupError(list(dict.fromkeys(found.problems)))
-        if sources:
-            found.headings.append(Heading(2, "sources", self.labels["sources"]))
+        headings = _headings(getattr(self._md, "toc_tokens", []))
         return PageBody(
             html=clean,
             text=readable_text(clean),
-            headings=tuple(h for h in found.headings if h.level in (2, 3)),
+            headings=tuple(h for h in headings if h.level in (2, 3)),
             links=tuple(dict.fromkeys(found.links)),
             anchors=frozenset(found.anchors),
             images=tuple(dict.fromkeys(found.images)),
@@ -208,136 +155,6 @@ class MarkdownPipeline:
             else:
                 cited.add(int(label))
         return cited
-
-    def _callouts(self, lines: list[str], found: _Findings) -> list[str]:
-        """Turn each `!!! kind "title"` and the indented lines under it into an HTML block
-        whose inside stays Markdown (outside fenced code, where it is only text)."""
-        out: list[str] = []
-        fence = ""
-        at = 0
-        while at < len(lines):
-            line = lines[at]
-            at += 1
-            if fence:  # inside fenced code, where a callout is only text
-                out.append(line)
-                fence = "" if _closes(line, fence) else fence
-                continue
-            opening = _FENCE.match(line)
-            if opening:
-                out.append(line)
-                fence = opening.group(1)
-                continue
-            match = _CALLOUT.fullmatch(line.rstrip())
-            if match is None:
-                out.append(line)
-                continue
-            body: list[str] = []
-            while at < len(lines) and (
-                not lines[at].strip() or lines[at][:1] == "\t" or lines[at].startswith("    ")
-            ):
-                body.append(lines[at][1:] if lines[at][:1] == "\t" else lines[at][4:])
-                at += 1
-            while body and not body[-1].strip():  # blank lines after a callout are not in it
-                body.pop()
-            out += [
-                self._callout_start(match.group(1).split(), match.group(2), found),
-                "",
-                *self._callouts(body, found),
-                "",
-                "</div>",
-                "",
-            ]
-        return out
-
-    def _callout_start(self, kinds: list[str], title: str | None, found: _Findings) -> str:
-        if len(kinds) != 1 or kinds[0] not in CALLOUTS:
-            found.problems.append(
-                f"has an unknown callout '!!! {' '.join(kinds)}' (use {', '.join(CALLOUTS)})"
-            )
-        start = f'<div class="admonition {" ".join(kinds)}" role="note">'
-        if title is None:
-            title = self.labels.get(kinds[0], kinds[0].capitalize())
-        if title:
-            start += f'\n<p class="admonition-title">{_inline(title)}</p>'
-        return start
-
-    @staticmethod
-    def _directive(match: re.Match[str], found: _Findings) -> str:
-        # A paragraph holding only `[[protocol:low-risk]]` becomes an empty marked block that
-        # the templates fill with the protocol's table, generated from its data.
-        kind, name = match.group(1), match.group(2).lower()
-        if kind not in EMBED_KINDS:
-            found.problems.append(
-                f"has an unknown block [[{kind}:{name}]] (use {', '.join(EMBED_KINDS)})"
-            )
-            return match.group(0)
-        return f'<div data-embed="{kind}:{name}"></div>'
-
-    def _shape(self, raw: str, found: _Findings, reserved: set[str]) -> str:
-        """Give each heading an anchor and an entry in the table of contents, and number the
-        citations outside code."""
-        anchors = _Anchors(
-            reserved | {next(filter(None, m.groups()), "") for m in _ID.finditer(raw)}
-        )
-        raw = _HEADING.sub(lambda match: self._heading(match, found, anchors), raw)
-        if "[^" not in raw:
-            return raw
-        code = [m.span() for m in _CODE.finditer(raw)]
-        out, at = [], 0
-        seen, opened, closed = 0, -1, -1  # the last "<" and ">" before `seen`
-        for match in _CITE.finditer(raw):
-            start = match.start()
-            opened = max(opened, raw.rfind("<", seen, start))
-            closed = max(closed, raw.rfind(">", seen, start))
-            seen = start
-            inside = bisect.bisect(code, (start, len(raw)))
-            if opened > closed or (inside and code[inside - 1][1] > start):
-                continue  # inside a tag, or in code where a citation is only text
-            out += [raw[at:start], self._reference(match, found)]
-            at = match.end()
-        out.append(raw[at:])
-        return "".join(out)
-
-    @staticmethod
-    def _heading(match: re.Match[str], found: _Findings, anchors: _Anchors) -> str:
-        tag, attributes, inner = match.group(1).lower(), match.group(2) or "", match.group(3)
-        title = " ".join(html.unescape(_CITE.sub("", _TAG.sub("", inner))).split())
-        given = _ID.search(attributes)
-        anchor = next(filter(None, given.groups()), "") if given else ""
-        if not anchor:
-            anchor = anchors.unique(_slug(title))
-            attributes = f' id="{anchor}"{attributes}'
-        found.headings.append(Heading(int(tag[1]), anchor, title))
-        return f"<{tag}{attributes}>{inner}</{tag}>"
-
-    @staticmethod
-    def _reference(match: re.Match[str], found: _Findings) -> str:
-        number = int(match.group(1))
-        times = found.references[number] = found.references.get(number, 0) + 1
-        return (
-            f'<sup id="{_reference_id(number, times)}"><a class="footnote-ref" '
-            f'href="#fn:{number}">{number}</a></sup>'
-        )
-
-    def _source_list(self, sources: Sequence[str], references: Mapping[int, int]) -> str:
-        """The numbered source list, each source linked back to where the text cites it."""
-        title = html.escape(self.labels["backlink"])
-        items = []
-        for number, source in enumerate(sources, 1):
-            backlinks = "".join(
-                f'<a class="footnote-backref" href="#{_reference_id(number, times)}" '
-                f'title="{title}">\u21a9</a>'
-                for times in range(1, references.get(number, 0) + 1)
-            )
-            text = _inline(source)
-            items.append(
-                f'<li id="fn:{number}">\n<p>{text}'
-                f"{'&nbsp;' + backlinks if backlinks else ''}</p>\n</li>\n"
-            )
-        return (
-            f'<div class="footnote">\n<h2 id="sources">{html.escape(self.labels["sources"])}'
-            f"</h2>\n<ol>\n{''.join(items)}</ol>\n</div>\n"
-        )
 
     def _filter(self, tag: str, attr: str, value: str, found: _Findings) -> str | None:
         if attr == "id":
@@ -392,57 +209,250 @@ class MarkdownPipeline:
         return src
 
 
-def _convert(text: str) -> str:
-    return str(cmark.markdown_to_html_with_extensions(text, _OPTIONS, extensions=_EXTENSIONS))
+def shape_problems(text: str) -> list[str]:
+    """What makes a page too deep or too bracketed for the converter, checked in one pass."""
+    problems = []
+    if max(map(_depth, text.split("\n")), default=0) > MAX_NESTING:
+        problems.append(NESTING_MESSAGE)
+    if _split_work(text) > MAX_SPLIT_WORK:
+        problems.append(
+            "has too many headings or rules without a blank line between them to convert; "
+            "put a blank line after each heading"
+        )
+    if _open_brackets(text) > MAX_OPEN_BRACKETS:
+        problems.append(
+            f"leaves more than {MAX_OPEN_BRACKETS} '[' open in one paragraph; close each "
+            "with ']', or write \\[ for a bracket that is only text"
+        )
+    return problems
 
 
-def _inline(text: str) -> str:
-    """One line of Markdown (a source, a callout's title) as inline HTML: what would start a
-    block (a list, a heading, a quote, raw HTML, a link definition) is kept as text."""
-    text = " ".join(text.split())
-    if _ORDERED.match(text):
-        text = _ORDERED.sub(r"\1\\\2", text, count=1)
-    elif _BLOCK_START.match(text):
-        text = "\\" + text
-    converted = _convert(text).strip()
-    if converted.startswith("<p>") and converted.endswith("</p>"):
-        return converted[3:-4]
-    return converted
+def _depth(line: str) -> int:
+    """How many blocks a line opens or sits in: indents of four, quotes and list markers."""
+    stripped = line.lstrip(" \t")
+    indent = len(line[: len(line) - len(stripped)].expandtabs(4)) // 4
+    markers = _CONTAINER.match(stripped)
+    prefix = markers.group(0) if markers else ""
+    return indent + prefix.count(">") + len(prefix.replace(">", " ").split())
 
 
-def _closes(line: str, fence: str) -> bool:
-    """Whether `line` ends the fenced code block opened by `fence`."""
-    match = re.fullmatch(r" {0,3}(`+|~+)[ \t]*", line)
-    return bool(match and match.group(1)[0] == fence[0] and len(match.group(1)) >= len(fence))
+def _split_work(text: str) -> int:
+    """How much rereading the converter's block splitting takes (see `MAX_SPLIT_WORK`)."""
+    return sum(
+        len(_SPLIT_LINE.findall(block)) * (block.count("\n") + 1)
+        for block in _BLOCK_GAP.split(text)
+    )
+
+
+def _open_brackets(text: str) -> int:
+    """The most `[` open at once in a paragraph, counting those never closed there."""
+    most = open_now = 0
+    for match in _BRACKET.finditer(text):
+        token = match.group(0)
+        if token == "[":
+            open_now += 1
+            most = max(most, open_now)
+        elif token == "]":
+            open_now = max(open_now - 1, 0)
+        elif token[0] == "\n":
+            open_now = 0
+    return most
+
+
+def _headings(tokens: Sequence[Mapping[str, object]]) -> Iterator[Heading]:
+    """Every heading of the page in reading order, from toc's nested tokens."""
+    for token in tokens:
+        title = " ".join(html.unescape(str(token["name"])).split())
+        yield Heading(int(str(token["level"])), str(token["id"]), title)
+        children = token.get("children", [])
+        yield from _headings(children if isinstance(children, list) else [])
 
 
 def _reference_id(number: int, times: int) -> str:
     return f"fnref:{number}" if times == 1 else f"fnref{times}:{number}"
 
 
-def _slug(title: str) -> str:
-    """A heading's anchor, as Python-Markdown made them (so links written then still work)."""
-    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode("ascii")
-    return re.sub(r"[-\s]+", "-", re.sub(r"[^\w\s-]", "", ascii_title).strip().lower())
+class _Ours(Extension):
+    """Our extensions to Python-Markdown: sources, citations, blocks and callout checks."""
+
+    def __init__(self, labels: Mapping[str, str]) -> None:
+        super().__init__()
+        self.labels = labels
+        self.conversion = _Conversion(_Findings(), ())
+
+    def start(self, conversion: _Conversion) -> None:
+        """Hold what the next page's conversion reads and notes (one page at a time)."""
+        self.conversion = conversion
+
+    def extendMarkdown(self, md: markdown.Markdown) -> None:
+        """Register our processors around Python-Markdown's own."""
+        # smarty's own pass runs after "prettify" has given every block a tail, and each tail
+        # costs it a scan of the block's siblings: time growing with the square of a page's
+        # blocks (50,000 headings: minutes). Before "prettify" there are no such tails.
+        smarty = md.treeprocessors["smarty"]
+        md.treeprocessors.deregister("smarty")
+        md.treeprocessors.register(smarty, "smarty", 19)
+        md.treeprocessors.register(_PlainText(md, _INLINE), "r2r-plain-markdown", 20.5)
+        md.treeprocessors.register(_PlainText(md, _TYPOGRAPHIC), "r2r-plain-text", 19.5)
+        md.parser.blockprocessors.register(_EmbedBlock(md.parser, self), "r2r-embed", 15)
+        md.treeprocessors.register(_SourceList(md, self), "r2r-sources", 25)
+        md.inlinePatterns.register(_Citation(self), "r2r-citation", 175)
+        md.treeprocessors.register(_Shape(md, self), "r2r-shape", 15)
 
 
-class _Anchors:
-    """The anchors of one page: each new one made unique the way Python-Markdown did
-    ("sources", "sources_1", ...), in time that does not grow with the number of repeats."""
+class _PlainText(Treeprocessor):
+    """Marks as final the text that an inline pass cannot change (none of its patterns can
+    start in it), so that the pass, which tries each of its patterns on every piece of text,
+    skips it. Run before the inline Markdown (`_INLINE`) and before smarty (`_TYPOGRAPHIC`);
+    together a third of a bench page's conversion."""
 
-    def __init__(self, used: set[str]) -> None:
-        self.used = used
-        self.last: dict[str, int] = {}  # base: the highest suffix given to it
+    def __init__(self, md: markdown.Markdown, changes: re.Pattern[str]) -> None:
+        super().__init__(md)
+        self.changes = changes
 
-    def unique(self, anchor: str) -> str:
-        if anchor and anchor not in self.used:
-            self.used.add(anchor)
-            return anchor
-        numbered = _NUMBERED.fullmatch(anchor)
-        base, suffix = (numbered.group(1), int(numbered.group(2))) if numbered else (anchor, 0)
-        suffix = max(suffix, self.last.get(base, 0)) + 1
-        while f"{base}_{suffix}" in self.used:
-            suffix += 1
-        self.last[base] = suffix
-        self.used.add(f"{base}_{suffix}")
-        return f"{base}_{suffix}"
+    def run(self, root: ET.Element) -> None:
+        """Mark each text and tail in which the pass would find nothing."""
+        changes = self.changes
+        for element in root.iter():
+            if element.text and not changes.search(element.text):
+                element.text = AtomicString(element.text)
+            if element.tail and not changes.search(element.tail):
+                element.tail = AtomicString(element.tail)
+
+
+class _EmbedBlock(BlockProcessor):
+    """A paragraph holding only `[[protocol:low-risk]]` becomes an empty marked block that the
+    templates fill with the protocol's table, generated from its data."""
+
+    def __init__(self, parser: BlockParser, ours: _Ours) -> None:
+        super().__init__(parser)
+        self.ours = ours
+
+    def test(self, parent: ET.Element, block: str) -> bool:
+        """A block that is one directive, where a paragraph would be made."""
+        return not self.parser.state.isstate("list") and bool(_DIRECTIVE.fullmatch(block.strip()))
+
+    def run(self, parent: ET.Element, blocks: list[str]) -> None:
+        """Replace the directive by its marked block, or keep it as text and note why."""
+        block = blocks.pop(0)
+        match = _DIRECTIVE.fullmatch(block.strip())
+        assert match is not None  # `test` matched it
+        kind, name = match.group(1), match.group(2).lower()
+        if kind in EMBED_KINDS:
+            ET.SubElement(parent, "div", {"data-embed": f"{kind}:{name}"})
+            return
+        self.ours.conversion.findings.problems.append(
+            f"has an unknown block [[{kind}:{name}]] (use {', '.join(EMBED_KINDS)})"
+        )
+        ET.SubElement(parent, "p").text = block.strip()
+
+
+class _SourceList(Treeprocessor):
+    """The numbered source list from the front matter, added before inline Markdown is read
+    (so each source may hold emphasis and links, and nothing that makes a block)."""
+
+    def __init__(self, md: markdown.Markdown, ours: _Ours) -> None:
+        super().__init__(md)
+        self.ours = ours
+
+    def run(self, root: ET.Element) -> None:
+        """Append the list when the page has sources."""
+        conversion = self.ours.conversion
+        if not conversion.sources:
+            return
+        box = ET.SubElement(root, "div", {"class": "footnote"})
+        title = ET.SubElement(box, "h2", {"id": "sources"})
+        title.text = AtomicString(self.ours.labels["sources"])
+        items = ET.SubElement(box, "ol")
+        for number, source in enumerate(conversion.sources, 1):
+            item = ET.SubElement(items, "li", {"id": f"fn:{number}"})
+            ET.SubElement(item, "p").text = " ".join(source.split())
+        conversion.source_list = items
+
+
+class _Citation(InlineProcessor):
+    """`[^n]` becomes a link to source n; `_Shape` numbers the links in reading order."""
+
+    def __init__(self, ours: _Ours) -> None:
+        super().__init__(r"\[\^([0-9]+)\]")
+        self.ours = ours
+
+    def handleMatch(  # type: ignore[override]
+        self, m: re.Match[str], data: str
+    ) -> tuple[ET.Element | None, int | None, int | None]:
+        """A citation of a listed source; any other is left as text (and an error)."""
+        number = int(m.group(1))
+        if not 1 <= number <= len(self.ours.conversion.sources):
+            return None, None, None
+        sup = ET.Element("sup", {"id": _REFERENCE_MARK})
+        link = ET.SubElement(sup, "a", {"class": "footnote-ref", "href": f"#fn:{number}"})
+        link.text = AtomicString(str(number))
+        return sup, m.start(0), m.end(0)
+
+
+class _Shape(Treeprocessor):
+    """Checks and shapes the converted tree: citations numbered in reading order with their
+    backlinks, table alignment as classes, callouts checked and titled, no top heading."""
+
+    def __init__(self, md: markdown.Markdown, ours: _Ours) -> None:
+        super().__init__(md)
+        self.ours = ours
+
+    def run(self, root: ET.Element) -> None:
+        """Shape the whole page, then link each source back to where it is cited."""
+        conversion = self.ours.conversion
+        for element in root.iter():
+            if element.tag == "sup" and element.get("id") == _REFERENCE_MARK:
+                number = int(element[0].text or "0")
+                times = conversion.references[number] = conversion.references.get(number, 0) + 1
+                element.set("id", _reference_id(number, times))
+            elif element.tag in ("th", "td"):
+                # HTML5 has no align attribute, and the site's CSP forbids style attributes.
+                align = element.attrib.pop("align", None)
+                if align in ("left", "center", "right"):
+                    element.set("class", f"align-{align}")
+            elif element.tag == "div" and "admonition" in element.get("class", "").split():
+                self._callout(element)
+            elif element.tag == "h1":
+                conversion.findings.problems.append(
+                    "uses a top-level heading ('# '); the page title is the "
+                    "top heading, so start sections with '## '"
+                )
+        if conversion.source_list is not None:
+            self._backlinks(conversion.source_list, conversion.references)
+
+    def _callout(self, box: ET.Element) -> None:
+        kinds = [c for c in box.get("class", "").split() if c != "admonition"]
+        if len(kinds) != 1 or kinds[0] not in CALLOUTS:
+            self.ours.conversion.findings.problems.append(
+                f"has an unknown callout '!!! {' '.join(kinds)}' (use {', '.join(CALLOUTS)})"
+            )
+            return
+        box.set("role", "note")
+        title = box.find("p")
+        untitled = title is not None and title.text == kinds[0].capitalize() and not len(title)
+        if title is not None and untitled and title.get("class") == "admonition-title":
+            title.text = self.ours.labels.get(kinds[0], title.text)
+
+    def _backlinks(self, items: ET.Element, references: Mapping[int, int]) -> None:
+        label = self.ours.labels["backlink"]
+        for number, item in enumerate(items, 1):
+            times = references.get(number, 0)
+            if not times:
+                continue
+            paragraph = item[0]
+            if len(paragraph):
+                paragraph[-1].tail = (paragraph[-1].tail or "") + "\xa0"
+            else:
+                paragraph.text = (paragraph.text or "") + "\xa0"
+            for time in range(1, times + 1):
+                link = ET.SubElement(
+                    paragraph,
+                    "a",
+                    {
+                        "class": "footnote-backref",
+                        "href": f"#{_reference_id(number, time)}",
+                        "title": label,
+                    },
+                )
+                link.text = AtomicString("\u21a9")

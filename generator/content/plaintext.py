@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from html import unescape
 
 # A tag with its attributes (values quoted or not), a comment, a run of text, or a stray "<".
-# It reads the sanitiser's output exactly, and the converter's well enough to shape it before
-# it is sanitised; it is several times faster than `html.parser`, which matters at a thousand
-# pages.
+# It only reads (never edits) the sanitiser's output, which it reads exactly. Measured on the
+# shipped pages (English and Spanish): 1.5 ms a page, against 4.2 ms for the same walk with
+# `html.parser` giving the same sentences; that matters at a thousand pages.
 HTML_TOKEN = re.compile(
     r"""<(/?)([a-zA-Z][a-zA-Z0-9]*)((?:\s+[^\s"'>/=]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s>]+))?)*)"""
     r"""\s*/?>|<!--.*?(?:-->|\Z)|([^<]+)|(<)""",

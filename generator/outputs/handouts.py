@@ -3,12 +3,12 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING
 
 from generator.content.library import Edition, Library
+from generator.content.page_body import sanitise
 from generator.content.pages import Page
 from generator.outputs.documents import Document
 from generator.outputs.fingerprints import Digests
@@ -67,28 +67,24 @@ def edition_documents(
     return docs
 
 
-_ANCHOR_ATTRIBUTE = re.compile(r'\b(id|href)="([^"]*)"')
-
-
 def localise_anchors(body: str, prefix: str, local_pages: frozenset[str]) -> str:
     """Make a page body's anchors unique inside a document that holds several pages.
 
     Ids become `<prefix>--<id>`; links to an anchor of this page or of another page in
-    `local_pages` (by slug) become links inside the document. Works on sanitised HTML only,
-    where every attribute is double-quoted.
+    `local_pages` (by slug) become links inside the document. The body is read by the
+    sanitiser, which rewrites the attributes as it writes the body out again.
     """
 
-    def rewrite(match: re.Match[str]) -> str:
-        attribute, value = match.groups()
+    def rewrite(tag: str, attribute: str, value: str) -> str:
         if attribute == "id":
-            return f'id="{prefix}--{value}"'
+            return f"{prefix}--{value}"
+        if tag != "a" or attribute != "href":
+            return value
         page, hash_, fragment = value.partition("#")
         slug = page.removesuffix(".html") if page else prefix
         elsewhere = (page and not page.endswith(".html")) or "/" in page
         if elsewhere or slug not in local_pages | {prefix}:
-            return match.group(0)
-        if not hash_:
-            return f'href="#{slug}"'
-        return f'href="#{slug}--{fragment}"'
+            return value
+        return f"#{slug}--{fragment}" if hash_ else f"#{slug}"
 
-    return _ANCHOR_ATTRIBUTE.sub(rewrite, body)
+    return sanitise(body, rewrite)

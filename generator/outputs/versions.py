@@ -34,7 +34,7 @@ def package_version(distribution: str, module: str | None = None) -> str:
 
 # The libraries whose output ends up in ours, as (distribution, import name).
 _RENDERERS = (
-    ("cmarkgfm", "cmarkgfm"),
+    ("Markdown", "markdown"),
     ("nh3", "nh3"),
     ("Jinja2", "jinja2"),
     ("weasyprint", "weasyprint"),
