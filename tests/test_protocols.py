@@ -283,3 +283,23 @@ def test_the_protocol_table_of_a_page_is_in_the_language_rendered():
     assert "Your first run without breaks." in english and "Stage" in english
     assert "Su primera carrera sin pausas." in spanish and "Etapa" in spanish
     assert "Your first run" not in spanish and "Programa de correr y caminar" in spanish
+
+
+def test_only_the_pipelines_empty_block_becomes_a_protocol_table():
+    from generator.core.project import Project
+    from generator.render.environment import make_environment
+
+    env = make_environment(load_library(Project.at(REPO)), keep_compiled=False)
+    page = env.from_string("{{ body | with_embeds }}")
+    kept = [
+        '<div data-embed="protocol:low-risk">text</div>',  # not empty: not ours
+        '<div data-embed="picture:low-risk"></div>',  # no such kind
+        '<div data-embed="protocol"></div>',  # no name
+        '<p>&lt;div data-embed="protocol:low-risk"&gt;&lt;/div&gt;</p>',  # text about one
+    ]
+    for body in kept:
+        assert page.render(body=body) == body
+    two = '<p>a</p><div data-embed="protocol:low-risk"></div><p>b</p>' * 2
+    rendered = page.render(body=two)
+    assert rendered.count("<table") == 2 and rendered.count("<p>a</p>") == 2
+    assert "data-embed" not in rendered

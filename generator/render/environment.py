@@ -17,6 +17,7 @@ from jinja2.loaders import split_template_path
 
 from generator import __version__
 from generator.content.library import Library
+from generator.content.page_body import EMBED_KINDS
 from generator.content.strings import Strings
 from generator.core.atomic import make_dir
 from generator.core.errors import ContentError, OutputError, Problem
@@ -26,7 +27,9 @@ from generator.render.wording import minutes_text, red_flag_signs, session_text
 T = TypeVar("T")
 MAX_TEMPLATE_BYTES = 1_000_000
 # A generated block (a protocol table) as the sanitised body holds it.
-EMBED = re.compile(r'<div data-embed="([a-z]+):([a-z0-9-]+)"></div>')
+# Where a page shows a generated block: the empty element the Markdown pipeline leaves, exactly
+# as the sanitiser writes it. Found by plain string search, never a regular expression.
+_EMBED_OPEN, _EMBED_END = '<div data-embed="', "></div>"  # around "kind:name" and its quote
 
 
 def make_environment(library: Library, *, keep_compiled: bool = True) -> jinja2.Environment:
@@ -113,13 +116,21 @@ def with_embeds(context: jinja2.runtime.Context, body: str) -> markupsafe.Markup
     language of the template's `t`."""
     env, t = context.environment, context["t"]
 
-    def block(match: re.Match[str]) -> str:
-        kind, name = match.groups()
+    def block(kind: str, name: str) -> str:
         catalogue: Mapping[str, Any] = env.globals[f"{kind}s"]  # type: ignore[assignment]
         shown = catalogue[name].in_language(t.language)
         return env.get_template(f"shared/{kind}.html").render(**{kind: shown, "t": t})
 
-    return markupsafe.Markup(EMBED.sub(block, body))
+    first, *rest = body.split(_EMBED_OPEN)
+    parts = [first]
+    for piece in rest:  # each begins with "kind:name" if it is one of our empty blocks
+        reference, _, after = piece.partition('"')
+        kind, _, name = reference.partition(":")
+        if after.startswith(_EMBED_END) and kind in EMBED_KINDS and name:
+            parts += [block(kind, name), after[len(_EMBED_END) :]]
+        else:
+            parts.append(_EMBED_OPEN + piece)
+    return markupsafe.Markup("".join(parts))
 
 
 class _CompiledTemplates(jinja2.FileSystemBytecodeCache):
