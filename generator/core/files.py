@@ -37,7 +37,9 @@ def read_bytes(path: Path, *, folder: Path, limit: int, label: str = "") -> byte
     resolved = _inside(path, folder, label or f"{folder.name}/")
     try:
         # O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer for ever.
-        fd = os.open(resolved, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        # O_NOFOLLOW: the file is read where it was checked, even if a link replaces it.
+        flags = os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+        fd = os.open(resolved, flags)
     except FileNotFoundError:
         raise Unreadable(Problem("", "no such file")) from None
     except OSError as error:
@@ -83,6 +85,11 @@ def decode(raw: bytes, *, nul: bool = False) -> str:
 
 def _inside(path: Path, folder: Path, label: str) -> Path:
     """`path` with links resolved, if it lies inside `folder` (its parents' links resolved)."""
+    if path.parent == folder and _no_link(path) and _no_link(folder):
+        # The common case, a file named in its own folder, without resolving every part of
+        # both paths (1000 pages: half the time of a no-change rebuild went there). Opened
+        # with O_NOFOLLOW, it cannot become a link between this look and the read.
+        return path
     try:
         resolved = path.resolve()
         home = folder.parent.resolve() / folder.name
@@ -92,6 +99,13 @@ def _inside(path: Path, folder: Path, label: str) -> Path:
         message = f"is a link to a file outside {label}; copy the file in instead"
         raise Unreadable(Problem("", message))
     return resolved
+
+
+def _no_link(path: Path) -> bool:
+    try:
+        return not stat.S_ISLNK(os.lstat(path).st_mode)
+    except OSError:  # missing: the slow path says what is wrong with it
+        return False
 
 
 def _too_large(size: int, limit: int) -> str:
