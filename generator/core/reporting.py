@@ -38,7 +38,9 @@ def setup_logging(*, quiet: bool, verbose: bool) -> CountingHandler:
     handler = CountingHandler(level)
     root = logging.getLogger()
     root.handlers = [h for h in root.handlers if not isinstance(h, CountingHandler)] + [handler]
-    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    # Records below what is shown are not even made: a no-change rebuild of 1000 pages logs
+    # "skipped" 2000 times for --verbose, which costs a tenth of its time when unseen.
+    root.setLevel(logging.DEBUG if verbose else logging.WARNING)
     logging.getLogger("weasyprint").setLevel(logging.WARNING)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
     logging.getLogger("watchfiles").setLevel(logging.WARNING)  # `r2r serve` says what it rebuilt

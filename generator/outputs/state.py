@@ -107,7 +107,10 @@ class OutputTree:
         unchanged = entry is not None and entry["sha256"] == digest and _intact(path, entry)
         if unchanged or _holds(path, data):
             log.info("%s: skipped, it already holds what was made", name)
-            self._record(name, inputs or digest, digest)
+            if unchanged and entry is not None:  # its size and time were just read
+                self._new[name] = {**entry, "inputs": inputs or digest}
+            else:
+                self._record(name, inputs or digest, digest)
             return False
         log.info("%s: written", name)
         self._staged.add(path, data)
@@ -150,6 +153,8 @@ class OutputTree:
             with contextlib.suppress(FileNotFoundError):
                 (self.root / name).unlink()
             remove_empty_folders((self.root / name).parent, self.root)
+        if not removed and not self.written and self._new == self._old:
+            return removed  # nothing to say that the state file does not already say
         state = json.dumps(
             {"format": _FORMAT, "outputs": dict(sorted(self._new.items()))}, indent=0
         ).encode()
