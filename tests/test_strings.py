@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from generator.content.strings import load_strings, strings_file
+from generator.content.strings import check_date_patterns, load_strings, strings_file
 from generator.core.errors import ContentError
 from generator.core.yamlio import parse_yaml
 
@@ -77,8 +77,9 @@ def test_a_date_pattern_babel_cannot_use_is_an_error_naming_the_file_and_key(tmp
         "date_format: long", 'date_format: "{day} de {month} de {year}"'
     )
     path.write_text(text.replace('short_date_format: "EEE d MMM"', 'short_date_format: "qqqqqq"'))
+    strings = load_strings(tmp_path, "es")  # the text loads; dates are checked before use
     with pytest.raises(ContentError) as caught:
-        load_strings(tmp_path, "es")
+        check_date_patterns([strings])
     assert [str(p) for p in caught.value.problems] == [
         "templates/strings/es.yaml: date_format: is not a date pattern Babel understands, "
         "like 'd MMMM y' or 'long'",

@@ -18,7 +18,7 @@ from jinja2.loaders import split_template_path
 from generator import __version__
 from generator.content.library import Library
 from generator.content.page_body import EMBED_KINDS
-from generator.content.strings import Strings
+from generator.content.strings import Strings, check_date_patterns
 from generator.core.atomic import make_dir
 from generator.core.errors import ContentError, OutputError, Problem
 from generator.core.files import Unreadable, read_text
@@ -39,6 +39,7 @@ def make_environment(library: Library, *, keep_compiled: bool = True) -> jinja2.
     `protocols` and `version`. A misspelt variable is an error, never an empty string. With
     `keep_compiled`, compiled templates are kept in the output's state folder for next time.
     """
+    check_date_patterns(edition.strings for edition in library.editions)
     settings = library.settings
     cache_dir = library.project.state_dir / "templates"
     env = jinja2.Environment(
