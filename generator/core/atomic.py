@@ -6,6 +6,7 @@ import contextlib
 import os
 import re
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from generator.core.errors import OutputError, Problem
@@ -49,53 +50,44 @@ def write_atomic(
     """Write `data` to `path` through a synced temporary file in the same folder, then rename;
     with `root`, see `make_dir`."""
     make_dir(path.parent, private=private, root=root)
-    temp = None
     try:
-        fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temp, PRIVATE_FILE if private else PUBLIC_FILE)
-        os.replace(temp, path)
-        temp = None
+        with _synced_copy(path, data, private=private) as temp:
+            os.replace(temp, path)
         _sync_dir(path.parent)
     except OSError as error:
-        raise OutputError(
-            [
-                Problem(
-                    str(path), f"cannot be written: {error.strerror}; the previous version is kept"
-                )
-            ]
-        ) from None
-    finally:
-        if temp is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(temp)
+        message = f"cannot be written: {error.strerror}; the previous version is kept"
+        raise OutputError([Problem(str(path), message)]) from None
 
 
 def write_new(path: Path, data: bytes, *, private: bool = False) -> None:
     """Write `data` to `path` only if no file is there, atomically: a file written meanwhile
     by someone else is never replaced (`FileExistsError`)."""
     make_dir(path.parent, private=private)
-    temp = None
     try:
-        fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temp, PRIVATE_FILE if private else PUBLIC_FILE)
-        os.link(temp, path)  # fails if the name exists: exclusive creation, whole or not at all
+        with _synced_copy(path, data, private=private) as temp:
+            os.link(temp, path)  # fails if the name exists: exclusive creation, whole or not at all
         _sync_dir(path.parent)
     except FileExistsError:
         raise
     except OSError as error:
         raise OutputError([Problem(str(path), f"cannot be written: {error.strerror}")]) from None
+
+
+@contextlib.contextmanager
+def _synced_copy(path: Path, data: bytes, *, private: bool) -> Iterator[str]:
+    """`data` in a synced temporary file beside `path`, for the caller to move into place;
+    removed afterwards if it is still there."""
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temp, PRIVATE_FILE if private else PUBLIC_FILE)
+        yield temp
     finally:
-        if temp is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(temp)
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
 
 
 def _sync_dir(path: Path) -> None:
