@@ -127,3 +127,26 @@ def output_files(root: Path) -> dict[str, bytes]:
         for p in sorted(root.rglob("*"))
         if p.is_file() and ".r2r" not in p.parts
     }
+
+
+@pytest.fixture(scope="session")
+def shipped_handouts(tmp_path_factory: pytest.TempPathFactory):
+    """The shipped content's handouts, built once per paper size for the tests that read them:
+    `shipped_handouts("Letter")` is the project folder (its output under output/site/)."""
+    built: dict[str, Path] = {}
+
+    def build(paper: str) -> Path:
+        if paper not in built:
+            root = tmp_path_factory.mktemp(f"handouts-{paper}")
+            for name in ("content", "templates"):
+                shutil.copytree(REPO / name, root / name)
+            settings = (REPO / "site.toml").read_text()
+            (root / "site.toml").write_text(
+                settings.replace('page_size = "A4"', f'page_size = "{paper}"')
+            )
+            result = CliRunner().invoke(main, ["--project", str(root), "handouts", "--jobs", "2"])
+            assert result.exit_code == 0, result.output
+            built[paper] = root
+        return built[paper]
+
+    return build

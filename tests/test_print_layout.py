@@ -4,14 +4,10 @@ heading at the foot of a page."""
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pypdf
 import pytest
-from click.testing import CliRunner
-
-from generator.cli import main
 
 from .conftest import REPO
 
@@ -65,16 +61,9 @@ def layout_problems(path: Path, headings: set[float], sources_title: str) -> lis
 
 @pytest.mark.slow
 @pytest.mark.parametrize("paper", ["A4", "Letter"])
-def test_no_page_holds_only_sources_or_ends_with_a_heading(tmp_path, paper):
-    for name in ("content", "templates"):
-        shutil.copytree(REPO / name, tmp_path / name)
-    settings = (REPO / "site.toml").read_text()
-    (tmp_path / "site.toml").write_text(
-        settings.replace('page_size = "A4"', f'page_size = "{paper}"')
-    )
-    result = CliRunner().invoke(main, ["--project", str(tmp_path), "handouts", "--jobs", "2"])
-    assert result.exit_code == 0, result.output
-    handouts = sorted((tmp_path / "output" / "site" / "handouts").rglob("*.pdf"))
+def test_no_page_holds_only_sources_or_ends_with_a_heading(shipped_handouts, paper):
+    root = shipped_handouts(paper)
+    handouts = sorted((root / "output" / "site" / "handouts").rglob("*.pdf"))
     assert any(path.name == "booklet.pdf" for path in handouts) and len(handouts) > 5
     problems = [
         problem

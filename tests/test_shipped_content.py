@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Iterator
 from html.parser import HTMLParser
 
 import pypdf
 import pytest
-from click.testing import CliRunner
 
-from generator.cli import main
 from generator.content.library import Library, load_library
 from generator.core.project import Project
 
@@ -186,17 +183,10 @@ def test_sources_are_numbered_in_the_order_the_text_first_cites_them(shipped):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("paper", ["A4", "Letter"])
-def test_every_handout_fits_on_two_pages_and_the_booklet_holds_them_all(tmp_path, paper):
-    for name in ("content", "templates"):
-        shutil.copytree(REPO / name, tmp_path / name)
-    settings = (REPO / "site.toml").read_text()
-    (tmp_path / "site.toml").write_text(
-        settings.replace('page_size = "A4"', f'page_size = "{paper}"')
-    )
-    result = CliRunner().invoke(main, ["--project", str(tmp_path), "handouts", "--jobs", "2"])
-    assert result.exit_code == 0, result.output
-    handouts = tmp_path / "output" / "site" / "handouts"
-    pages = load_library(Project.at(tmp_path)).pages
+def test_every_handout_fits_on_two_pages_and_the_booklet_holds_them_all(shipped_handouts, paper):
+    root = shipped_handouts(paper)
+    handouts = root / "output" / "site" / "handouts"
+    pages = load_library(Project.at(root)).pages
     lengths = {
         page.slug: len(pypdf.PdfReader(handouts / f"{page.slug}.pdf").pages) for page in pages
     }
