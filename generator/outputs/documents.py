@@ -39,6 +39,7 @@ class Document:
     inputs: str  # the fingerprint of everything it is made from
     html: Callable[[], str]  # called only when the document must be made
     base: str = ""  # its folder's address relative to the base URL ("es/"): links resolve there
+    language: str = ""  # its language, which picks the stylesheet of its page numbers
 
     def prepared(self) -> Document:
         """The same document with its HTML rendered now (a template error shows here)."""
@@ -52,15 +53,19 @@ def pdf_config(library: Library, env: jinja2.Environment) -> PdfConfig:
 
     project = library.project
     base = library.settings.site.base_url
-    css_dir, pdf_dir = project.static_dir / "css", project.templates_dir / "pdf"
+    css_dir, pdf_url = project.static_dir / "css", (project.templates_dir / "pdf").as_uri() + "/"
     return PdfConfig(
         root=project.root,
         mounts=((base + "assets/", project.static_dir), (base + "images/", project.images_dir)),
         stylesheets=(
             Stylesheet(_read_css(css_dir / "fonts.css", project), css_dir.as_uri() + "/"),
-            Stylesheet(render(env, "pdf/print.css"), pdf_dir.as_uri() + "/"),
+            Stylesheet(render(env, "pdf/print.css"), pdf_url),
         ),
         pictures=(project.images_dir, library.settings.logo_path(project)),
+        languages=tuple(
+            (e.language, Stylesheet(render(env, "pdf/pages.css", t=e.strings), pdf_url))
+            for e in library.editions
+        ),
     )
 
 
@@ -125,7 +130,8 @@ def render_documents(
 
 def _job(doc: Document, tree: OutputTree, base_url: str) -> PdfJob:
     target, root = tree.target(doc.name)
-    return PdfJob(doc.html(), base_url + doc.base, target, private=tree.private, root=root)
+    html, url = doc.html(), base_url + doc.base
+    return PdfJob(html, url, target, private=tree.private, root=root, language=doc.language)
 
 
 @cache

@@ -52,6 +52,7 @@ def edition_documents(
             digests.handout(page, language),
             partial(handout, page),
             base=folder,
+            language=language,
         )
         for page in pages
     ]
@@ -63,7 +64,11 @@ def edition_documents(
 
     source = f"content/{folder}"
     booklet_digest = digests.booklet(pages, language)
-    docs.append(Document(folder + BOOKLET_URL, source, booklet_digest, booklet, base=folder))
+    docs.append(
+        Document(
+            folder + BOOKLET_URL, source, booklet_digest, booklet, base=folder, language=language
+        )
+    )
     return docs
 
 

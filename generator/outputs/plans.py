@@ -402,6 +402,7 @@ def make_plans(
                 draft.patient.id,
                 fingerprint(inputs, as_of.isoformat(), state.version),
                 partial(plan_html, draft, library, env, links, as_of, state.version),
+                language=draft.strings.language,
             )
         )
     stale = stale_documents(documents, tree)

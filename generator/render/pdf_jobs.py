@@ -34,6 +34,8 @@ class PdfConfig:
     mounts: tuple[tuple[str, Path], ...]  # a public URL prefix served from a project folder
     stylesheets: tuple[Stylesheet, ...]
     pictures: tuple[Path, ...] = ()  # files and folders served only as checked pictures
+    # A stylesheet added to the documents in one language (their page numbers' words).
+    languages: tuple[tuple[str, Stylesheet], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,7 @@ class PdfJob:
     target: Path
     private: bool = False
     root: Path | None = None  # no link below it on the way to `target`
+    language: str = ""  # the document's language: its sheet of `PdfConfig.languages`, if any
 
 
 def pdf_writer(config: PdfConfig) -> PdfWriter:
@@ -57,6 +60,7 @@ def pdf_writer(config: PdfConfig) -> PdfWriter:
         config.mounts,
         [(sheet.text, sheet.base_url) for sheet in config.stylesheets],
         pictures=config.pictures,
+        languages=[(language, sheet.text, sheet.base_url) for language, sheet in config.languages],
     )
     # What exists now (the fonts, the stylesheets, in one process the whole library) lives
     # for the batch: out of the garbage collector's sight, it is not traversed again on every
@@ -67,6 +71,6 @@ def pdf_writer(config: PdfConfig) -> PdfWriter:
 
 def render_job(writer: PdfWriter, job: PdfJob) -> str:
     """Batch work: render one document, write it atomically, return the hash of its bytes."""
-    pdf = writer.render(job.html, job.base_url)
+    pdf = writer.render(job.html, job.base_url, job.language)
     write_atomic(job.target, pdf, private=job.private, root=job.root)
     return hashlib.sha256(pdf).hexdigest()
