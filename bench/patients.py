@@ -69,14 +69,15 @@ RUN_DAYS = ["mon;wed;fri", "tue;thu;sat", "mon;thu;sat", "tue;fri;sun", "mon;wed
 AS_OF = dt.date(2026, 11, 23)
 
 
-def make_project(root: Path, patients: int, *, seed: int = 11) -> Path:
-    """The shipped project plus `patients.csv` with `patients` rows, in `root`."""
+def make_project(root: Path, patients: int, *, seed: int = 11, shipped: Path = REPO) -> Path:
+    """The project shipped in `shipped` (a checkout of the tool) plus `patients.csv` with
+    `patients` rows, in `root`."""
     if root.exists():
         shutil.rmtree(root)
     root.mkdir(parents=True)
     for name in ("content", "templates"):
-        shutil.copytree(REPO / name, root / name)
-    shutil.copy(REPO / "site.toml", root / "site.toml")
+        shutil.copytree(shipped / name, root / name)
+    shutil.copy(shipped / "site.toml", root / "site.toml")
     rng = random.Random(seed)
     with (root / "patients.csv").open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
@@ -150,11 +151,13 @@ def export_html(root: Path, target: Path) -> None:
         (target / f"style-{index}.url").write_text(sheet.base_url, encoding="utf-8")
 
 
-def make_logged_project(root: Path, patients: int, *, chart: bool = True, seed: int = 11) -> Path:
-    """The shipped project plus `patients/`: `patients` YAML files with 3 to 14 check-ins each
-    (so every plan has a pain chart). Without `chart`, the plan's chart template is emptied:
-    the same plans without their charts."""
-    make_project(root, 0, seed=seed)
+def make_logged_project(
+    root: Path, patients: int, *, chart: bool = True, seed: int = 11, shipped: Path = REPO
+) -> Path:
+    """The project shipped in `shipped` plus `patients/`: `patients` YAML files with 3 to 14
+    check-ins each (so every plan has a pain chart). Without `chart`, the plan's chart
+    template is emptied: the same plans without their charts."""
+    make_project(root, 0, seed=seed, shipped=shipped)
     if not chart:
         (root / "templates" / "pdf" / "pain_chart.html").write_text("", encoding="utf-8")
     rng = random.Random(seed)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import compileall
+import io
 import os
 import platform
 import shutil
@@ -17,6 +18,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import tarfile
 import threading
 import time
 from collections.abc import Callable
@@ -41,13 +43,15 @@ class Measure:
     label: str
     command: list[str]
     before: Callable[[], None] | None = None
+    cwd: Path | None = None
+    env: dict[str, str] | None = None
     times: list[float] = field(default_factory=list)
     peaks: list[float] = field(default_factory=list)
 
     def run(self) -> None:
         if self.before:
             self.before()
-        seconds, peak = timed(self.command)
+        seconds, peak = timed(self.command, self.cwd, self.env)
         self.times.append(seconds)
         self.peaks.append(peak)
 
@@ -92,11 +96,15 @@ def _tree_rss(root: int) -> int:
     return total
 
 
-def timed(command: list[str]) -> tuple[float, float]:
+def timed(
+    command: list[str], cwd: Path | None = None, env: dict[str, str] | None = None
+) -> tuple[float, float]:
     """Wall seconds and peak memory (MiB) of the process tree of one run of `command`."""
     peak = 0
     start = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=cwd, env=env
+    )
     done = threading.Event()
 
     def sample() -> None:
@@ -389,6 +397,62 @@ def chart_lines(count: int, runs: int) -> list[Line]:
     return [*lines, Line("  with charts vs without", note=f"{ratio:.2f} of the time")]
 
 
+# The plans before the symptom log became a form and the plan drew a pain chart: the tool as it
+# stood when that work was asked for, the yardstick its issue names ("today's plans").
+PLANS_BEFORE_FORMS = "76b7f0d"
+FORMS_TARGET = 1.15  # of the time of those plans, at most
+
+
+def tool_at(commit: str) -> Path | None:
+    """The tool as of `commit`, unpacked once under work/ with the one package it used that
+    today's tool does not (cmark-gfm), run with this environment's WeasyPrint; None when this
+    clone's history lacks the commit (a shallow clone)."""
+    target = WORK / f"r2r-{commit}"
+    if (target / ".ready").exists():
+        return target
+    archive = subprocess.run(
+        ["git", "-C", str(HERE.parent), "archive", commit], capture_output=True, check=False
+    )
+    if archive.returncode != 0:
+        return None
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+        tar.extractall(target, filter="data")
+    pip = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    pip += ["--no-deps", "--target", str(target / "deps"), "cmarkgfm>=2024.11.20"]
+    subprocess.run(pip, check=True, capture_output=True)
+    compileall.compile_dir(target / "generator", quiet=1)
+    (target / ".ready").touch()
+    return target
+
+
+def form_lines(count: int, runs: int) -> list[Line]:
+    """Plans with the symptom log as a form and a pain chart (every patient has check-ins)
+    beside the same patients' plans made by the tool before either existed."""
+
+    def plans(project: Path) -> list[str]:
+        command = [*R2R, "--project", str(project), "plans", str(project / "patients")]
+        return [*command, "--as-of", patients.AS_OF.isoformat(), "-q", "--jobs", "1"]
+
+    now = patients.make_logged_project(WORK / f"forms-{count}", count)
+    measures = [Measure(f"r2r, {count} plans with forms and charts, 1 worker", plans(now))]
+    measures[0].before = remove(now / "output")
+    before = tool_at(PLANS_BEFORE_FORMS)
+    if before is None:
+        note = f"(history lacks {PLANS_BEFORE_FORMS}: not compared)"
+        return [*alternate(measures, runs), Line("  vs the plans before forms", note=note)]
+    then = patients.make_logged_project(WORK / f"forms-{count}-before", count, shipped=before)
+    env = {**os.environ, "PYTHONPATH": str(before / "deps")}
+    label = f"r2r at {PLANS_BEFORE_FORMS}, the same {count} plans, no form, no chart"
+    measures.append(Measure(label, plans(then), remove(then / "output"), cwd=before, env=env))
+    ours, theirs = lines = alternate(measures, runs)
+    assert ours.seconds and theirs.seconds
+    ratio = ours.seconds / theirs.seconds
+    note = f"{ratio:.2f} of the time (target: at most {FORMS_TARGET:.2f})"
+    return [*lines, Line("  with forms and charts vs before", note=note)]
+
+
 PREVIEWED = "shoes-and-surfaces"  # the page the preview measure edits
 PREVIEW_TIMEOUT = 120  # seconds: the first build of the whole site, or one rebuild
 
@@ -516,6 +580,7 @@ def main() -> None:
             "full",
             "plans",
             "charts",
+            "forms",
             "serve",
             "pathological",
         ],
@@ -524,7 +589,17 @@ def main() -> None:
     args = parser.parse_args()
     only = set(
         args.only
-        or ["site", "languages", "handouts", "full", "plans", "charts", "serve", "pathological"]
+        or [
+            "site",
+            "languages",
+            "handouts",
+            "full",
+            "plans",
+            "charts",
+            "forms",
+            "serve",
+            "pathological",
+        ]
     )
     with_anchors = anchors.available()
     # Measure the tool as installed: pip compiles an installed package's bytecode, as it did
@@ -547,6 +622,8 @@ def main() -> None:
         lines += plan_lines(args.patients, args.long_runs, args.memory_patients or None)
     if "charts" in only:
         lines += chart_lines(args.patients, args.long_runs)
+    if "forms" in only:
+        lines += form_lines(args.patients, args.long_runs)
     if "serve" in only:
         lines += preview_lines(args.edits)
     if "pathological" in only:
