@@ -453,6 +453,19 @@ def form_lines(count: int, runs: int) -> list[Line]:
     return [*lines, Line("  with forms and charts vs before", note=note)]
 
 
+# What `--only` may name; all of them run by default.
+SECTIONS = [
+    "site",
+    "languages",
+    "handouts",
+    "full",
+    "plans",
+    "charts",
+    "forms",
+    "serve",
+    "pathological",
+]
+
 PREVIEWED = "shoes-and-surfaces"  # the page the preview measure edits
 PREVIEW_TIMEOUT = 120  # seconds: the first build of the whole site, or one rebuild
 
@@ -573,34 +586,11 @@ def main() -> None:
     )
     parser.add_argument(
         "--only",
-        choices=[
-            "site",
-            "languages",
-            "handouts",
-            "full",
-            "plans",
-            "charts",
-            "forms",
-            "serve",
-            "pathological",
-        ],
+        choices=SECTIONS,
         action="append",
     )
     args = parser.parse_args()
-    only = set(
-        args.only
-        or [
-            "site",
-            "languages",
-            "handouts",
-            "full",
-            "plans",
-            "charts",
-            "forms",
-            "serve",
-            "pathological",
-        ]
-    )
+    only = set(args.only or SECTIONS)
     with_anchors = anchors.available()
     # Measure the tool as installed: pip compiles an installed package's bytecode, as it did
     # the anchors', but an editable install does not (and PYTHONDONTWRITEBYTECODE, often set on
