@@ -94,7 +94,12 @@ def test_the_example_patients_need_the_clinic_in_order(tmp_path):
     by_id = {line["id"]: line for line in lines}
     assert by_id["P1003"]["last_checkin"] == {"date": "2026-11-18", "light": "red"}
     assert by_id["P1003"]["next_session"] is None
-    assert by_id["P1006"]["next_session"] == {"date": AS_OF, "kind": "review", "stage": 6}
+    assert by_id["P1006"]["next_session"] == {
+        "date": AS_OF,
+        "kind": "review",
+        "stage": 6,
+        "overdue": False,
+    }
     assert by_id["P1008"] == {
         "id": "P1008",
         "state": "finished",
@@ -148,6 +153,27 @@ def test_no_check_in_for_more_than_the_quiet_days_while_sessions_were_due(scratc
     assert one(scratch, patient_file("P1", checkins=on_time))["state"] == "on-track"
 
 
+def test_a_next_session_before_the_day_read_is_due_and_not_logged(scratch):
+    # The plan never moves a session: logged to Wed 11 Nov, the next is still Fri 13 Nov.
+    scratch.write(
+        "patients/p.yaml", patient_file("P1", checkins=greens(dt.date(2026, 11, 6), [1, 1, 2]))
+    )
+    code, lines, errors = status(scratch)
+    assert code == 0, errors
+    assert lines[0]["next_session"] == {
+        "date": "2026-11-13",
+        "kind": "session",
+        "stage": 2,
+        "overdue": True,
+    }
+    table = scratch.cli("status", "--as-of", AS_OF).stdout
+    assert "2026-11-13, stage 2 (due, not logged)" in table.splitlines()[1]
+    parsed = Caseload()
+    parsed.feed((scratch.root / "output" / "plans" / "caseload.html").read_text())
+    assert parsed.rows[0][6] == "Fri 13 Nov, stage 2 (due, not logged)"
+    assert one(scratch, patient_file("P1", start="2026-11-23"))["next_session"]["overdue"] is False
+
+
 def test_quiet_days_come_from_site_toml(scratch):
     scratch.write(
         "site.toml", (scratch.root / "site.toml").read_text() + "[status]\nquiet_days = 3\n"
@@ -175,7 +201,12 @@ def test_a_patient_who_never_logged_is_quiet_once_sessions_were_long_due(scratch
 def test_on_track_finished_and_not_started(scratch):
     on_track = one(scratch, patient_file("P1", checkins=greens(dt.date(2026, 11, 16), [1, 1, 2])))
     assert on_track["state"] == "on-track" and on_track["stage"] == 2
-    assert on_track["next_session"] == {"date": "2026-11-23", "kind": "session", "stage": 2}
+    assert on_track["next_session"] == {
+        "date": "2026-11-23",
+        "kind": "session",
+        "stage": 2,
+        "overdue": False,
+    }
     assert on_track["attention"] == "Nothing needed."
     every_stage = greens(dt.date(2026, 9, 7), [s for s in range(1, 13) for _ in range(2)])
     finished = one(scratch, patient_file("P1", start="2026-09-07", checkins=every_stage))

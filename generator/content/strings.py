@@ -407,6 +407,7 @@ class CaseloadText(Section):
     checkin: str
     session: str
     review: str
+    overdue: str  # a session or review, as above, that was due before the caseload's day
     none: str
     no_chart: str
     unread: str

@@ -86,7 +86,7 @@ def _last_contact(patient: Patient, schedule: Schedule, as_of: dt.date) -> dt.da
 
 @dataclass(frozen=True)
 class CaseloadLine:
-    """One patient of the caseload, with what the table and the JSON show."""
+    """One patient of the caseload on `as_of`, with what the table and the JSON show."""
 
     patient: Patient
     site: InjurySite
@@ -94,6 +94,7 @@ class CaseloadLine:
     standing: Standing
     attention: str
     chart: PainChart | None
+    as_of: dt.date
 
     @property
     def state(self) -> State:
@@ -112,6 +113,16 @@ class CaseloadLine:
         """The next thing to do on the plan: a session or a clinic review."""
         return next((p for p in self.schedule.planned if p.kind != "recovery"), None)
 
+    @property
+    def overdue(self) -> bool:
+        """Whether the next session or review was due before `as_of` and is not logged.
+
+        The schedule never moves a session (`as_of` only says which are past), so a patient
+        who stopped logging keeps a next session in the past; the caseload says so.
+        """
+        upcoming = self.next_session
+        return upcoming is not None and upcoming.date < self.as_of
+
     def as_json(self) -> dict[str, Any]:
         """The line as `r2r status --json` prints it."""
         last, upcoming = self.last_checkin, self.next_session
@@ -126,6 +137,7 @@ class CaseloadLine:
                 "date": upcoming.date.isoformat(),
                 "kind": upcoming.kind,
                 "stage": upcoming.stage.number,
+                "overdue": self.overdue,
             },
             "attention": self.attention,
         }
@@ -197,7 +209,9 @@ def caseload_lines(
         attention = attention_text(patient, schedule, where, library.strings)
         site = library.injury_sites[patient.injury.site]
         lines.append(
-            CaseloadLine(patient, site, schedule, where, attention, pain_chart(schedule, SMALL))
+            CaseloadLine(
+                patient, site, schedule, where, attention, pain_chart(schedule, SMALL), as_of
+            )
         )
     lines.sort(key=lambda line: (STATES.index(line.state), line.patient.id))
     return report
@@ -256,6 +270,8 @@ def _cells(line: CaseloadLine, strings: Strings, *, iso: bool) -> list[str]:
     else:
         form = words.review if upcoming.kind == "review" else words.session
         following = form.format(date=day(upcoming.date), stage=upcoming.stage.number)
+        if line.overdue:
+            following = words.overdue.format(next=following)
     return [
         line.patient.id,
         line.patient.name,
